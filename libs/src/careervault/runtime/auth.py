@@ -125,7 +125,9 @@ class TokenVerifier:
         except ExpiredSignatureError:
             raise Unauthenticated("Token expired.", reason="TOKEN_EXPIRED") from None
         except JWTClaimsError as exc:
-            raise Unauthenticated(f"Token rejected: {exc}.", reason="TOKEN_CLAIMS_INVALID") from None
+            raise Unauthenticated(
+                f"Token rejected: {exc}.", reason="TOKEN_CLAIMS_INVALID"
+            ) from None
         except JOSEError:
             raise Unauthenticated("Token signature invalid.", reason="TOKEN_INVALID") from None
         if claims.get("token_use") != self.config.token_use:

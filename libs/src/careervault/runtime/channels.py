@@ -23,17 +23,19 @@ _OPTIONS = [
 ]
 
 
-def _details(details: grpc.aio.ClientCallDetails, default_timeout: float) -> grpc.aio.ClientCallDetails:
+def _details(
+    details: grpc.aio.ClientCallDetails, default_timeout: float
+) -> grpc.aio.ClientCallDetails:
     timeout = details.timeout if details.timeout is not None else default_timeout
     deadline = deadline_var.get()
     if deadline is not None:
         timeout = max(0.0, min(timeout, deadline - time.time()))
     metadata = grpc.aio.Metadata(*(details.metadata or ()))
     principal = principal_var.get()
-    if principal is not None and "authorization" not in metadata:
+    if principal is not None and metadata.get("authorization") is None:
         metadata.add("authorization", f"Bearer {principal.token}")
     request_id = request_id_var.get()
-    if request_id and "x-request-id" not in metadata:
+    if request_id and metadata.get("x-request-id") is None:
         metadata.add("x-request-id", request_id)
     return grpc.aio.ClientCallDetails(
         details.method, timeout, metadata, details.credentials, details.wait_for_ready
@@ -48,13 +50,17 @@ class _Relay(
         self.default_timeout = default_timeout
 
     async def intercept_unary_unary(
-        self, continuation: Callable[..., Any], client_call_details: grpc.aio.ClientCallDetails,
+        self,
+        continuation: Callable[..., Any],
+        client_call_details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
         return await continuation(_details(client_call_details, self.default_timeout), request)
 
     async def intercept_unary_stream(
-        self, continuation: Callable[..., Any], client_call_details: grpc.aio.ClientCallDetails,
+        self,
+        continuation: Callable[..., Any],
+        client_call_details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
         return await continuation(_details(client_call_details, self.default_timeout), request)

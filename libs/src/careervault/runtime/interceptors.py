@@ -31,6 +31,9 @@ log = logging.getLogger("careervault.rpc")
 OWN_PREFIX = "/careervault."
 
 Behavior = Callable[..., Any]
+# grpc's handler and context types are generic in request/response; these wrappers are not.
+Handler = Any
+Context = Any
 Wrapper = Callable[[Behavior, grpc.HandlerCallDetails], Behavior]
 
 
@@ -42,7 +45,7 @@ def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
     return out
 
 
-def _rewrap(handler: grpc.RpcMethodHandler, wrap: Callable[[Behavior], Behavior]) -> Any:
+def _rewrap(handler: Handler, wrap: Callable[[Behavior], Behavior]) -> Any:
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(
             wrap(handler.unary_unary),
@@ -68,7 +71,7 @@ def _rewrap(handler: grpc.RpcMethodHandler, wrap: Callable[[Behavior], Behavior]
     )
 
 
-def _is_streaming_response(handler: grpc.RpcMethodHandler) -> bool:
+def _is_streaming_response(handler: Handler) -> bool:
     return bool(handler.unary_stream or handler.stream_stream)
 
 
@@ -76,16 +79,18 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
     """Wraps each own method's behaviour with `around(call, details)`."""
 
     async def around(
-        self, call: Callable[[], Awaitable[Any]], details: grpc.HandlerCallDetails,
-        context: grpc.aio.ServicerContext,
+        self,
+        call: Callable[[], Awaitable[Any]],
+        details: grpc.HandlerCallDetails,
+        context: Context,
     ) -> Any:
         raise NotImplementedError
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method  # type: ignore[attr-defined]
         if handler is None or not method.startswith(OWN_PREFIX):
@@ -97,7 +102,7 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
             if streaming:
                 # A coroutine handler that writes through the context: the behaviour may be an
                 # async generator or itself write through the context.
-                async def stream(request: Any, context: grpc.aio.ServicerContext) -> None:
+                async def stream(request: Any, context: Context) -> None:
                     async def run() -> None:
                         result = behavior(request, context)
                         if inspect.isasyncgen(result):
@@ -110,7 +115,7 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
 
                 return stream
 
-            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async def unary(request: Any, context: Context) -> Any:
                 async def run() -> Any:
                     return await behavior(request, context)
 
@@ -125,8 +130,10 @@ class ErrorInterceptor(_WrappingInterceptor):
     """Sets the request id, logs each call, and maps exceptions to `google.rpc.Status`."""
 
     async def around(
-        self, call: Callable[[], Awaitable[Any]], details: grpc.HandlerCallDetails,
-        context: grpc.aio.ServicerContext,
+        self,
+        call: Callable[[], Awaitable[Any]],
+        details: grpc.HandlerCallDetails,
+        context: Context,
     ) -> Any:
         meta = _metadata(details)
         method: str = details.method  # type: ignore[attr-defined]
@@ -167,8 +174,10 @@ class AuthInterceptor(_WrappingInterceptor):
         self.public_methods = frozenset(public_methods)
 
     async def around(
-        self, call: Callable[[], Awaitable[Any]], details: grpc.HandlerCallDetails,
-        context: grpc.aio.ServicerContext,
+        self,
+        call: Callable[[], Awaitable[Any]],
+        details: grpc.HandlerCallDetails,
+        context: Context,
     ) -> Any:
         method: str = details.method  # type: ignore[attr-defined]
         if method in self.public_methods:
@@ -176,7 +185,9 @@ class AuthInterceptor(_WrappingInterceptor):
         auth = _metadata(details).get("authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("Sign in first: a bearer token is required.", reason="TOKEN_MISSING")
+            raise Unauthenticated(
+                "Sign in first: a bearer token is required.", reason="TOKEN_MISSING"
+            )
         token = token.strip()
         claims = await self.verifier.verify(token)
         principal_var.set(Principal(user_id=str(claims["sub"]), token=token, claims=claims))

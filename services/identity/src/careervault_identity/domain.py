@@ -108,7 +108,11 @@ class Identity:
     async def sign_up(self, email: str, password: str, display_name: str) -> UserRecord:
         email = normalise_email(email)
         display_name = display_name.strip()
-        problems = [*check_email(email), *check_password(password), *check_display_name(display_name)]
+        problems = [
+            *check_email(email),
+            *check_password(password),
+            *check_display_name(display_name),
+        ]
         if problems:
             raise InvalidArgument("Check the highlighted fields.", violations=problems)
         now = time.time()
@@ -144,9 +148,7 @@ class Identity:
         if user is None or not ok:
             raise Unauthenticated(BAD_CREDENTIALS, reason="INVALID_CREDENTIALS")
         if not user.email_verified:
-            raise FailedPrecondition(
-                "Confirm your email first.", reason="USER_NOT_CONFIRMED"
-            )
+            raise FailedPrecondition("Confirm your email first.", reason="USER_NOT_CONFIRMED")
         return await self._issue(user, family_id=uuid.uuid4().hex)
 
     def _verify_password(self, password_hash: str, password: str) -> bool:
@@ -211,7 +213,9 @@ class Identity:
                     "etag is malformed.", violations=[FieldViolation("etag", "etag is malformed")]
                 )
             expected = int(match.group(1))
-        updated = await self.store.update_profile(user_id, expected, display_name, external_ai_consent)
+        updated = await self.store.update_profile(
+            user_id, expected, display_name, external_ai_consent
+        )
         if updated is None:
             if await self.store.get_by_id(user_id) is None:
                 raise NotFound("User not found.", reason="USER_NOT_FOUND")

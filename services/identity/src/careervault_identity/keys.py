@@ -7,6 +7,7 @@ next to it atomically so that Envoy and every service can read the public half f
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -31,12 +32,19 @@ class SigningKey:
         numbers = key.public_key().public_numbers()
         self.n, self.e = _b64(numbers.n), _b64(numbers.e)
         thumb = json.dumps({"e": self.e, "kty": "RSA", "n": self.n}, separators=(",", ":"))
-        self.kid = base64.urlsafe_b64encode(hashlib.sha256(thumb.encode()).digest()).rstrip(
-            b"="
-        ).decode()
+        self.kid = (
+            base64.urlsafe_b64encode(hashlib.sha256(thumb.encode()).digest()).rstrip(b"=").decode()
+        )
 
     def jwk(self) -> dict[str, Any]:
-        return {"kty": "RSA", "kid": self.kid, "use": "sig", "alg": "RS256", "n": self.n, "e": self.e}
+        return {
+            "kty": "RSA",
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "RS256",
+            "n": self.n,
+            "e": self.e,
+        }
 
     @classmethod
     def load_or_create(cls, directory: Path) -> SigningKey:
@@ -54,10 +62,8 @@ class SigningKey:
             with os.fdopen(fd, "wb") as f:
                 f.write(pem)
             # Another replica may have won the race; keep whichever landed first.
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.link(tmp, path)
-            except FileExistsError:
-                pass
             tmp.unlink()
         signing = cls(path.read_bytes())
         jwks = directory / "jwks.json"

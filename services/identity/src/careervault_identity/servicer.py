@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from google.protobuf.empty_pb2 import Empty
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from careervault.identity.v1 import identity_pb2 as pb
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.runtime.context import current_principal
-from careervault.runtime.errors import FieldViolation, InvalidArgument, NotFound
+from careervault.runtime.errors import FieldViolation, InvalidArgument, NotFound, Unimplemented
 from careervault_identity.domain import Identity, Tokens, etag_of
 from careervault_identity.keys import SigningKey
 from careervault_identity.store import UserRecord
@@ -16,8 +17,14 @@ SERVICE = "careervault.identity.v1.IdentityService"
 PUBLIC_METHODS = frozenset(
     f"/{SERVICE}/{m}"
     for m in (
-        "SignUp", "ConfirmSignUp", "SignIn", "RespondToChallenge", "RefreshTokens",
-        "ForgotPassword", "ConfirmForgotPassword", "GetJwks",
+        "SignUp",
+        "ConfirmSignUp",
+        "SignIn",
+        "RespondToChallenge",
+        "RefreshTokens",
+        "ForgotPassword",
+        "ConfirmForgotPassword",
+        "GetJwks",
     )
 )
 UPDATABLE = {"display_name", "external_ai_consent"}
@@ -61,7 +68,9 @@ def _own_user_id(name: str) -> str:
     if name in ("users/me", f"users/{user_id}"):
         return user_id
     if not name:
-        raise InvalidArgument("name is required.", violations=[FieldViolation("name", "name is required")])
+        raise InvalidArgument(
+            "name is required.", violations=[FieldViolation("name", "name is required")]
+        )
     raise NotFound("User not found.", reason="USER_NOT_FOUND")
 
 
@@ -112,3 +121,47 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             request.user.external_ai_consent if "external_ai_consent" in paths else None,
         )
         return user_to_pb(updated)
+
+    # Part of the contract, served by a later release (confirmation codes, password reset,
+    # MFA, account deletion and export). Until then they answer UNIMPLEMENTED (HTTP 501).
+    async def ConfirmSignUp(
+        self, request: pb.ConfirmSignUpRequest, context: object
+    ) -> pb.ConfirmSignUpResponse:
+        raise Unimplemented("Sign-up confirmation is not available yet.")
+
+    async def RespondToChallenge(
+        self, request: pb.RespondToChallengeRequest, context: object
+    ) -> pb.SignInResponse:
+        raise Unimplemented("Sign-in challenges are not available yet.")
+
+    async def ForgotPassword(
+        self, request: pb.ForgotPasswordRequest, context: object
+    ) -> pb.ForgotPasswordResponse:
+        raise Unimplemented("Password reset is not available yet.")
+
+    async def ConfirmForgotPassword(
+        self, request: pb.ConfirmForgotPasswordRequest, context: object
+    ) -> pb.ConfirmForgotPasswordResponse:
+        raise Unimplemented("Password reset is not available yet.")
+
+    async def DeleteUser(self, request: pb.DeleteUserRequest, context: object) -> Empty:
+        raise Unimplemented("Account deletion is not available yet.")
+
+    async def ExportUserData(
+        self, request: pb.ExportUserDataRequest, context: object
+    ) -> pb.ExportUserDataResponse:
+        raise Unimplemented("Data export is not available yet.")
+
+    async def ChangePassword(
+        self, request: pb.ChangePasswordRequest, context: object
+    ) -> pb.ChangePasswordResponse:
+        raise Unimplemented("Password change is not available yet.")
+
+    async def SetupMfa(self, request: pb.SetupMfaRequest, context: object) -> pb.SetupMfaResponse:
+        raise Unimplemented("MFA is not available yet.")
+
+    async def VerifyMfa(self, request: pb.VerifyMfaRequest, context: object) -> pb.User:
+        raise Unimplemented("MFA is not available yet.")
+
+    async def DisableMfa(self, request: pb.DisableMfaRequest, context: object) -> pb.User:
+        raise Unimplemented("MFA is not available yet.")

@@ -90,9 +90,15 @@ class IdentityStore:
                     " mfa_enabled, external_ai_consent, create_time, update_time, version)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
-                        user.id, user.email, user.display_name, user.password_hash,
-                        int(user.email_verified), int(user.mfa_enabled),
-                        int(user.external_ai_consent), user.create_time, user.update_time,
+                        user.id,
+                        user.email,
+                        user.display_name,
+                        user.password_hash,
+                        int(user.email_verified),
+                        int(user.mfa_enabled),
+                        int(user.external_ai_consent),
+                        user.create_time,
+                        user.update_time,
                         user.version,
                     ),
                 )
@@ -118,7 +124,10 @@ class IdentityStore:
         return await self.db.transact(work)
 
     async def update_profile(
-        self, user_id: str, expected_version: int | None, display_name: str | None,
+        self,
+        user_id: str,
+        expected_version: int | None,
+        display_name: str | None,
         external_ai_consent: bool | None,
     ) -> UserRecord | None:
         """The updated user; None when it is gone or `expected_version` is stale."""
@@ -135,8 +144,11 @@ class IdentityStore:
                 " version = version + 1 WHERE id = ?",
                 (
                     current.display_name if display_name is None else display_name,
-                    int(current.external_ai_consent if external_ai_consent is None
-                        else external_ai_consent),
+                    int(
+                        current.external_ai_consent
+                        if external_ai_consent is None
+                        else external_ai_consent
+                    ),
                     time.time(),
                     user_id,
                 ),
