@@ -236,7 +236,7 @@ class SqliteJobStore:
             if expected_etag and expected_etag != current.etag:
                 raise Aborted(
                     "This application changed since you read it; reload and try again.",
-                    metadata={"current_etag": current.etag},
+                    metadata={"currentEtag": current.etag},
                 )
             updated = mutate(current)
             updated.etag = new_etag()
@@ -260,7 +260,7 @@ class SqliteJobStore:
             if expected_etag and expected_etag != row["etag"]:
                 raise Aborted(
                     "This application changed since you read it; reload and try again.",
-                    metadata={"current_etag": row["etag"]},
+                    metadata={"currentEtag": row["etag"]},
                 )
             conn.execute("DELETE FROM jobs WHERE user_id = ? AND id = ?", (user_id, job_id))
             conn.execute(

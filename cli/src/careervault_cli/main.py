@@ -1,0 +1,544 @@
+"""The `careervault` command: click commands over the typed gRPC stubs.
+
+It talks gRPC directly to the services (identity, jobs); it does not go through Envoy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+import grpc
+from google.protobuf import field_mask_pb2
+from google.type import date_pb2
+
+from careervault.identity.v1 import identity_pb2
+from careervault.jobs.v1 import jobs_pb2
+from careervault_cli import output
+from careervault_cli.client import (
+    CliError,
+    Credentials,
+    Session,
+    Settings,
+    credentials_from,
+    delete_credentials,
+    load_credentials,
+    save_credentials,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+Job = jobs_pb2.JobApplication
+USER_ME = "users/me"
+_JOB_ID = re.compile(r"[A-Za-z0-9_.~-]{1,128}")
+
+
+# Parameter types ---------------------------------------------------------------------------
+
+if TYPE_CHECKING:  # click >= 8.4 types ParamType generically; older releases are not generic
+    _IntParam = click.ParamType[int, Any]
+    _StrParam = click.ParamType[str, Any]
+else:
+    _IntParam = _StrParam = click.ParamType
+
+
+class EnumName(_IntParam):
+    """A protobuf enum value by name: case-insensitive, `-` or `_`, *_UNSPECIFIED refused."""
+
+    def __init__(self, enum: Any, label: str) -> None:
+        self.enum = enum
+        self.name = label
+        self.choices = [
+            v.name for v in enum.DESCRIPTOR.values if not v.name.endswith("UNSPECIFIED")
+        ]
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        key = str(value).strip().upper().replace("-", "_").replace(" ", "_")
+        if key not in self.choices:
+            self.fail(f"{value!r} is not one of {', '.join(self.choices)}", param, ctx)
+        number: int = self.enum.Value(key)
+        return number
+
+
+class JobName(_StrParam):
+    """`jobs/<id>` or a bare id, normalised to `jobs/<id>`."""
+
+    name = "job"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        job_id = str(value).strip().removeprefix(output.JOB_PREFIX)
+        if not _JOB_ID.fullmatch(job_id):
+            self.fail(f"{value!r} is not a job name (`jobs/<id>` or `<id>`)", param, ctx)
+        return output.JOB_PREFIX + job_id
+
+
+STATUS = EnumName(Job.Status, "status")
+WORK_MODE = EnumName(Job.WorkMode, "work_mode")
+PERIOD = EnumName(jobs_pb2.SalaryRange.Period, "period")
+JOB = JobName()
+
+
+# Plumbing ----------------------------------------------------------------------------------
+
+
+class App:
+    """What every command gets: the session, and whether to print JSON."""
+
+    def __init__(self, session: Session, as_json: bool) -> None:
+        self.session = session
+        self.as_json = as_json
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    app = ctx.find_object(App)
+    if value and app is not None:
+        app.as_json = True
+
+
+def json_option(f: F) -> F:
+    """`--json` after the subcommand too (`careervault jobs list --json`)."""
+    decorate = click.option(
+        "--json",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_json,
+        help="Print protobuf JSON instead of tables.",
+    )
+    return decorate(f)
+
+
+def _fail(lines: list[str]) -> NoReturn:
+    for line in lines:
+        click.echo(line, err=True)
+    raise click.exceptions.Exit(1)
+
+
+class RootGroup(click.Group):
+    """Turns gRPC and CLI errors from any subcommand into `error: ...` and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except grpc.RpcError as err:
+            _fail(output.rpc_error(err))
+        except CliError as err:
+            _fail([f"error: {err.message}"] + ([f"hint: {err.hint}"] if err.hint else []))
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--identity",
+    "identity_addr",
+    envvar="CAREERVAULT_IDENTITY_ADDR",
+    default="127.0.0.1:50051",
+    show_default=True,
+    show_envvar=True,
+    metavar="HOST:PORT",
+    help="Identity service (gRPC).",
+)
+@click.option(
+    "--jobs",
+    "jobs_addr",
+    envvar="CAREERVAULT_JOBS_ADDR",
+    default="127.0.0.1:50052",
+    show_default=True,
+    show_envvar=True,
+    metavar="HOST:PORT",
+    help="Jobs service (gRPC).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Deadline for every call.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print protobuf JSON instead of tables.")
+@click.pass_context
+def cli(
+    ctx: click.Context, identity_addr: str, jobs_addr: str, timeout: float, as_json: bool
+) -> None:
+    """CareerVault from the command line, over gRPC straight to the services.
+
+    Sign in with `careervault login`; credentials are kept in the user config directory
+    (or $CAREERVAULT_CONFIG_DIR) with mode 0600.
+    """
+    session = Session(Settings(identity_addr, jobs_addr, timeout))
+    ctx.call_on_close(session.close)
+    ctx.obj = App(session, as_json)
+
+
+def _echo_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+# Account -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--email", prompt=True, help="Sign-in email.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters with upper and lower case, a digit and a symbol.",
+)
+@click.option("--display-name", prompt="Display name", default="", help="The name shown.")
+@json_option
+@pass_app
+def signup(app: App, email: str, password: str, display_name: str) -> None:
+    """Create an account."""
+    response = app.session.identity.SignUp(
+        identity_pb2.SignUpRequest(email=email, password=password, display_name=display_name),
+        timeout=app.session.timeout,
+    )
+    if app.as_json:
+        click.echo(output.to_json(response))
+    else:
+        click.echo(f"created {response.user.name} ({response.user.email})")
+    if response.confirmation_required:
+        click.echo(
+            "a confirmation code was sent; run `careervault confirm --email EMAIL --code CODE`",
+            err=True,
+        )
+
+
+@cli.command()
+@click.option("--email", prompt=True, help="Sign-in email.")
+@click.option("--code", prompt=True, help="The code sent at sign-up.")
+@json_option
+@pass_app
+def confirm(app: App, email: str, code: str) -> None:
+    """Confirm an account with the code sent at sign-up."""
+    app.session.identity.ConfirmSignUp(
+        identity_pb2.ConfirmSignUpRequest(email=email, code=code), timeout=app.session.timeout
+    )
+    click.echo(f"confirmed {email}")
+
+
+@cli.command()
+@click.option("--email", prompt=True, help="Sign-in email.")
+@click.option("--password", prompt=True, hide_input=True, help="Password (prompted if missing).")
+@click.option("--code", default=None, help="MFA code, if the account has MFA (prompted if needed).")
+@json_option
+@pass_app
+def login(app: App, email: str, password: str, code: str | None) -> None:
+    """Sign in and store the tokens."""
+    identity = app.session.identity
+    timeout = app.session.timeout
+    response = identity.SignIn(
+        identity_pb2.SignInRequest(email=email, password=password), timeout=timeout
+    )
+    if response.WhichOneof("result") == "challenge":
+        answer = code or click.prompt("MFA code", err=True)
+        response = identity.RespondToChallenge(
+            identity_pb2.RespondToChallengeRequest(session=response.challenge.session, code=answer),
+            timeout=timeout,
+        )
+    if response.WhichOneof("result") != "tokens":
+        raise CliError("sign-in did not return tokens")
+    creds = credentials_from(response.tokens, email.strip().lower())
+    path = save_credentials(creds)
+    if app.as_json:
+        _echo_json({"email": creds.email, "expiresIn": response.tokens.expires_in})
+    else:
+        click.echo(f"logged in as {creds.email} (credentials in {path})")
+
+
+@cli.command()
+@json_option
+@pass_app
+def logout(app: App) -> None:
+    """Revoke the refresh tokens and forget the stored credentials."""
+    creds: Credentials | None = load_credentials()
+    if creds is None:
+        click.echo("not logged in")
+        return
+    problem: grpc.RpcError | None = None
+    try:
+        app.session.call(
+            lambda md: app.session.identity.SignOut(
+                identity_pb2.SignOutRequest(), timeout=app.session.timeout, metadata=md
+            )
+        )
+    except grpc.RpcError as err:
+        # UNAUTHENTICATED: the tokens are dead already, which is what logout wants.
+        if err.code() != grpc.StatusCode.UNAUTHENTICATED:
+            problem = err
+    delete_credentials()
+    if problem is not None:
+        click.echo("removed local credentials, but could not revoke them on the server:", err=True)
+        _fail(output.rpc_error(problem))
+    click.echo(f"logged out {creds.email}".rstrip())
+
+
+@cli.command()
+@json_option
+@pass_app
+def whoami(app: App) -> None:
+    """Show the signed-in user."""
+    user = app.session.call(
+        lambda md: app.session.identity.GetUser(
+            identity_pb2.GetUserRequest(name=USER_ME), timeout=app.session.timeout, metadata=md
+        )
+    )
+    click.echo(output.to_json(user) if app.as_json else output.user_detail(user))
+
+
+# Jobs --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def jobs() -> None:
+    """Job applications."""
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@jobs.command("list")
+@click.option("--status", type=STATUS, help="Only this status.")
+@click.option("--company", help="Company contains this text (case-insensitive).")
+@click.option(
+    "--filter",
+    "filter_expr",
+    default="",
+    metavar="EXPR",
+    help='AIP-160 subset, e.g. `tags : "remote" AND work_mode = REMOTE`.',
+)
+@click.option(
+    "--order-by",
+    default="",
+    metavar="FIELDS",
+    help="e.g. `applied_date desc, company`. Default: newest first.",
+)
+@click.option("--page-size", type=click.IntRange(1, 200), default=None, help="At most 200.")
+@click.option("--page-token", default="", help="From a previous page.")
+@click.option("--all", "all_pages", is_flag=True, help="Follow next_page_token to the end.")
+@json_option
+@pass_app
+def list_jobs(
+    app: App,
+    status: int | None,
+    company: str | None,
+    filter_expr: str,
+    order_by: str,
+    page_size: int | None,
+    page_token: str,
+    all_pages: bool,
+) -> None:
+    """List applications."""
+    terms = [filter_expr.strip()] if filter_expr.strip() else []
+    if status is not None:
+        terms.append(f"status = {output.status_name(status)}")
+    if company:
+        terms.append(f"company : {_quote(company)}")
+    request = jobs_pb2.ListJobsRequest(
+        filter=" AND ".join(terms), order_by=order_by, page_size=page_size or 0
+    )
+    result = jobs_pb2.ListJobsResponse()
+    token = page_token
+    while True:
+        request.page_token = token
+        page = app.session.call(
+            lambda md: app.session.jobs.ListJobs(request, timeout=app.session.timeout, metadata=md)
+        )
+        result.jobs.extend(page.jobs)
+        result.total_size = page.total_size
+        token = page.next_page_token
+        if not (all_pages and token):
+            break
+    result.next_page_token = token
+    if app.as_json:
+        click.echo(output.to_json(result))
+        return
+    click.echo(output.jobs_table(result.jobs))
+    footer = f"{len(result.jobs)} of {result.total_size}"
+    if token:
+        footer += f"; more with --all or --page-token {token}"
+    click.echo(footer, err=True)
+
+
+def _date(value: datetime | None) -> date_pb2.Date | None:
+    return (
+        None if value is None else date_pb2.Date(year=value.year, month=value.month, day=value.day)
+    )
+
+
+@jobs.command("add")
+@click.option("--company", required=True)
+@click.option("--position", required=True)
+@click.option("--status", type=STATUS, default=None, help="Default APPLIED.")
+@click.option("--location", default="")
+@click.option("--work-mode", type=WORK_MODE, default=None)
+@click.option("--url", "job_url", default="", help="The posting, http(s).")
+@click.option("--source", default="", help="LinkedIn, referral, ...")
+@click.option(
+    "--applied-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD"
+)
+@click.option("--salary-min", type=click.FloatRange(min=0), default=None)
+@click.option("--salary-max", type=click.FloatRange(min=0), default=None)
+@click.option("--currency", default="", metavar="ISO4217", help="e.g. USD.")
+@click.option("--period", type=PERIOD, default=None, help="e.g. YEARLY.")
+@click.option("--tag", "tags", multiple=True, help="Repeat for several.")
+@click.option("--notes", default="")
+@click.option("--description", "job_description", default="", help="The posting's text.")
+@click.option(
+    "--request-id",
+    default=None,
+    metavar="UUID",
+    help="Idempotency key; pass the same one to retry an add safely. Default: a new uuid4.",
+)
+@json_option
+@pass_app
+def add_job(
+    app: App,
+    company: str,
+    position: str,
+    status: int | None,
+    location: str,
+    work_mode: int | None,
+    job_url: str,
+    source: str,
+    applied_date: datetime | None,
+    salary_min: float | None,
+    salary_max: float | None,
+    currency: str,
+    period: int | None,
+    tags: tuple[str, ...],
+    notes: str,
+    job_description: str,
+    request_id: str | None,
+) -> None:
+    """Record a new application; prints its name.
+
+    The call carries a request id (a new uuid4, or --request-id), so a retried call is not
+    recorded twice.
+    """
+    job = Job(
+        company=company,
+        position=position,
+        location=location,
+        job_url=job_url,
+        source=source,
+        tags=list(tags),
+        notes=notes,
+        job_description=job_description,
+    )
+    if status is not None:
+        job.status = Job.Status.ValueType(status)
+    if work_mode is not None:
+        job.work_mode = Job.WorkMode.ValueType(work_mode)
+    date = _date(applied_date)
+    if date is not None:
+        job.applied_date.CopyFrom(date)
+    if any(v is not None for v in (salary_min, salary_max, period)) or currency:
+        low = salary_min if salary_min is not None else 0.0
+        job.salary.CopyFrom(
+            jobs_pb2.SalaryRange(
+                min=low,
+                max=salary_max if salary_max is not None else low,
+                currency=currency.strip().upper(),
+                period=jobs_pb2.SalaryRange.Period.ValueType(period or 0),
+            )
+        )
+    request = jobs_pb2.CreateJobRequest(job=job, request_id=request_id or str(uuid.uuid4()))
+    created = app.session.call(
+        lambda md: app.session.jobs.CreateJob(request, timeout=app.session.timeout, metadata=md)
+    )
+    click.echo(output.to_json(created) if app.as_json else created.name)
+
+
+def _get(app: App, name: str) -> jobs_pb2.JobApplication:
+    return app.session.call(
+        lambda md: app.session.jobs.GetJob(
+            jobs_pb2.GetJobRequest(name=name), timeout=app.session.timeout, metadata=md
+        )
+    )
+
+
+@jobs.command("show")
+@click.argument("job", type=JOB)
+@json_option
+@pass_app
+def show_job(app: App, job: str) -> None:
+    """Show one application and its status history."""
+    found = _get(app, job)
+    click.echo(output.to_json(found) if app.as_json else output.job_detail(found))
+
+
+@jobs.command("move")
+@click.argument("job", type=JOB)
+@click.argument("status", type=STATUS)
+@json_option
+@pass_app
+def move_job(app: App, job: str, status: int) -> None:
+    """Move an application to STATUS and print its status history.
+
+    STATUS is one of SAVED, APPLIED, PHONE_SCREEN, TECHNICAL_INTERVIEW, FINAL_INTERVIEW,
+    OFFER, ACCEPTED, REJECTED, WITHDRAWN, in any case, with `-` or `_`.
+    """
+    current = _get(app, job)
+    update = jobs_pb2.UpdateJobRequest(
+        job=Job(name=current.name, status=Job.Status.ValueType(status), etag=current.etag),
+        update_mask=field_mask_pb2.FieldMask(paths=["status"]),
+    )
+    moved = app.session.call(
+        lambda md: app.session.jobs.UpdateJob(update, timeout=app.session.timeout, metadata=md)
+    )
+    if app.as_json:
+        click.echo(output.to_json(moved))
+        return
+    before, after = output.status_name(current.status), output.status_name(moved.status)
+    click.echo(f"{moved.name}: {before} -> {after}\n")
+    click.echo(output.history(moved))
+
+
+@jobs.command("delete")
+@click.argument("job", type=JOB)
+@click.option("--etag", default="", help="Only if the job still has this etag.")
+@json_option
+@pass_app
+def delete_job(app: App, job: str, etag: str) -> None:
+    """Delete an application."""
+    app.session.call(
+        lambda md: app.session.jobs.DeleteJob(
+            jobs_pb2.DeleteJobRequest(name=job, etag=etag),
+            timeout=app.session.timeout,
+            metadata=md,
+        )
+    )
+    if app.as_json:
+        _echo_json({"name": job, "deleted": True})
+    else:
+        click.echo(f"deleted {job}")
+
+
+@jobs.command("stats")
+@json_option
+@pass_app
+def job_stats(app: App) -> None:
+    """Counts by status and the response, interview and offer rates."""
+    result = app.session.call(
+        lambda md: app.session.jobs.GetJobStats(
+            jobs_pb2.GetJobStatsRequest(), timeout=app.session.timeout, metadata=md
+        )
+    )
+    click.echo(output.to_json(result) if app.as_json else output.stats(result))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,58 @@
+"""Fixtures: one real system (identity, jobs and Envoy as processes on free ports) per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from careervault.identity.v1 import identity_pb2_grpc
+from careervault.jobs.v1 import jobs_pb2_grpc
+from gateway.stack import Stack, free_port
+from tests.support.clients import User, identity_stub, jobs_stub, new_user
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("careervault-data")
+
+
+@pytest.fixture(scope="session")
+def stack(data_dir: Path) -> Iterator[Stack]:
+    s = Stack(
+        data_dir=data_dir,
+        http_port=free_port(),
+        ports={"identity": free_port(), "jobs": free_port()},
+        services=("identity", "jobs"),
+        # Load tests of the auth routes are not what this suite is about.
+        env={"CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0"},
+    )
+    with s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def identity(stack: Stack) -> identity_pb2_grpc.IdentityServiceStub:
+    return identity_stub(stack.grpc_target("identity"))
+
+
+@pytest.fixture(scope="session")
+def jobs(stack: Stack) -> jobs_pb2_grpc.JobServiceStub:
+    return jobs_stub(stack.grpc_target("jobs"))
+
+
+@pytest.fixture(scope="session")
+def alice(identity: identity_pb2_grpc.IdentityServiceStub) -> User:
+    return new_user(identity, "Alice")
+
+
+@pytest.fixture(scope="session")
+def bob(identity: identity_pb2_grpc.IdentityServiceStub) -> User:
+    return new_user(identity, "Bob")
+
+
+@pytest.fixture
+def fresh_user(identity: identity_pb2_grpc.IdentityServiceStub) -> User:
+    """A user with no jobs yet, for tests that count."""
+    return new_user(identity, "Fresh")
