@@ -125,3 +125,40 @@ def test_sigterm_turns_health_not_serving_then_exits_cleanly(data_dir: Path) -> 
             proc.wait()
         assert proc.stderr is not None
         proc.stderr.close()
+
+
+def test_sigterm_lets_in_flight_calls_finish(tmp_path: Path) -> None:
+    """Sign-ups spend ~0.2 s hashing the password: SIGTERM arrives while they run, and every
+    one of them still completes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from careervault.identity.v1 import identity_pb2 as idpb
+    from tests.support.clients import PASSWORD, identity_stub
+
+    port = free_port()
+    env = {**os.environ, "CAREERVAULT_DATA_DIR": str(tmp_path), "CAREERVAULT_PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "careervault_identity"], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        target = f"127.0.0.1:{port}"
+        wait_serving(target, "careervault.identity.v1.IdentityService", proc, timeout=20)
+        stub = identity_stub(target)
+
+        def sign_up(i: int) -> str:
+            reply = stub.SignUp(
+                idpb.SignUpRequest(email=f"drain{i}@example.com", password=PASSWORD), timeout=20
+            )
+            return reply.user.email
+
+        with ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(sign_up, i) for i in range(4)]
+            time.sleep(0.1)  # the calls are on the wire and hashing
+            proc.send_signal(signal.SIGTERM)
+            emails = sorted(f.result() for f in futures)
+        assert emails == [f"drain{i}@example.com" for i in range(4)]
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
