@@ -68,18 +68,18 @@ async def chain(tmp_path: Path) -> AsyncIterator[tuple[str, str, dict[str, Any]]
     await down.stop(0)
 
 
-async def _call(target: str, token: str, timeout: float | None) -> bytes:
+async def _call(target: str, token: str, deadline: float | None) -> bytes:
     async with grpc.aio.insecure_channel(target) as ch:
         call: Any = ch.unary_unary("/careervault.test.v1.Up/Call")
         md = (("authorization", f"Bearer {token}"), ("x-request-id", "req-42"))
-        return bytes(await call(b"", metadata=md, timeout=timeout))
+        return bytes(await call(b"", metadata=md, timeout=deadline))
 
 
 async def test_the_callers_token_and_request_id_are_relayed(
     chain: tuple[str, str, dict[str, Any]],
 ) -> None:
     target, token, seen = chain
-    assert await _call(target, token, timeout=30) == b"ok"
+    assert await _call(target, token, deadline=30) == b"ok"
     assert seen["authorization"] == f"Bearer {token}"
     assert seen["x-request-id"] == "req-42"
 
@@ -88,7 +88,7 @@ async def test_the_downstream_deadline_never_exceeds_the_callers(
     chain: tuple[str, str, dict[str, Any]],
 ) -> None:
     target, token, seen = chain
-    await _call(target, token, timeout=2.0)
+    await _call(target, token, deadline=2.0)
     assert 0 < seen["time_remaining"] <= 2.0
-    await _call(target, token, timeout=None)
+    await _call(target, token, deadline=None)
     assert 6.0 < seen["time_remaining"] <= 7.0, "with no caller deadline, the default applies"
