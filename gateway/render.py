@@ -73,7 +73,12 @@ SERVICES: dict[str, ServiceInfo] = {
             50051,
             ("/v1/auth:", "/v1/users/", "/.well-known/jwks.json"),
         ),
-        ServiceInfo("jobs", "careervault.jobs.v1.JobService", 50052, ("/v1/jobs",)),
+        ServiceInfo(
+            "jobs",
+            "careervault.jobs.v1.JobService",
+            50052,
+            ("/v1/jobs", "/v1/calendarFeed", "/v1/calendars/"),
+        ),
         ServiceInfo(
             "extraction", "careervault.extraction.v1.ExtractionService", 50053, ("/v1/documents",)
         ),
@@ -99,9 +104,16 @@ PUBLIC_METHODS = frozenset(
         "ConfirmForgotPassword",
         "GetJwks",
     )
-)
+) | {
+    # A calendar app cannot send a bearer token: the feed's secret in the path is the
+    # credential, checked by the jobs service.
+    "careervault.jobs.v1.JobService.GetCalendarIcs",
+}
 # Public methods that take a password or a code get a rate limit (brute force, sign-up spam).
-RATE_LIMITED_PUBLIC_METHODS = PUBLIC_METHODS - {"careervault.identity.v1.IdentityService.GetJwks"}
+RATE_LIMITED_PUBLIC_METHODS = PUBLIC_METHODS - {
+    "careervault.identity.v1.IdentityService.GetJwks",
+    "careervault.jobs.v1.JobService.GetCalendarIcs",
+}
 
 # Routes that carry documents get the large body limit; the CSV import is an upload too.
 UPLOAD_PREFIXES = ("/v1/documents", "/v1/resumes", "/v1/jobs:import")

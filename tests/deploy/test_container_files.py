@@ -681,7 +681,11 @@ def service_venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     venvs: dict[str, Path] = {}
     for service in GRPC_SERVICES:
         venv = tmp_path_factory.mktemp(f"app-{service}") / ".venv"
-        command = [uv, *_uv_sync_command(service)[1:], "--quiet"]
+        # uv keys its cache of built local wheels on pyproject.toml, not on the sources: refresh
+        # the workspace packages so the venv holds the code as it is now (an image build
+        # starts with an empty cache anyway).
+        fresh = [f"--refresh-package=careervault-{p}" for p in ("libs", service)]
+        command = [uv, *_uv_sync_command(service)[1:], *fresh, "--quiet"]
         env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_LINK_MODE": "copy"}
         env.pop("VIRTUAL_ENV", None)
         proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -80,7 +80,7 @@ def test_paging_sees_each_job_exactly_once(
         jobs.CreateJob(jpb.CreateJobRequest(job=job(f"Co{i:02d}", "Dev")), metadata=md).name
         for i in range(23)
     }
-    for order in ("", "company desc", "status, company"):
+    for order in ("", "company desc", "applied_date", "update_time desc"):
         seen: list[str] = []
         token = ""
         while True:

@@ -2,7 +2,9 @@
 
 Every unit of work runs in a worker thread inside one transaction (`BEGIN IMMEDIATE`, so two
 processes sharing the file serialise their writes instead of failing half-way). Schema changes
-are numbered migrations tracked in `PRAGMA user_version`.
+are numbered migrations tracked in `PRAGMA user_version`: each is SQL, or a Python function for
+changes SQL cannot express (backfilling derived columns). A database is migrated forward at
+open, each step in its own transaction; a database newer than the code is refused.
 """
 
 from __future__ import annotations
@@ -15,12 +17,20 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer CareerVault; refusing beats corrupting it."""
 
 
 class Database:
-    def __init__(self, path: Path, migrations: Sequence[str]) -> None:
+    def __init__(self, path: Path, migrations: Sequence[Migration]) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Personal data: readable by this service's user only (SQLite gives its -wal and -shm
+        # files the same mode as the database).
+        path.touch(mode=0o600, exist_ok=True)
         self._conn = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, timeout=10.0
         )
@@ -33,21 +43,35 @@ class Database:
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._migrate(migrations)
 
-    def _migrate(self, migrations: Sequence[str]) -> None:
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            for number, script in enumerate(migrations, start=1):
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(migrations):
+            raise SchemaTooNew(
+                f"{self.path} has schema version {version}; this build knows {len(migrations)}"
+            )
+        for number, step in enumerate(migrations, start=1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
                 if number > version:
-                    for statement in script.split(";\n"):
-                        if statement.strip():
-                            conn.execute(statement)
+                    if callable(step):
+                        step(conn)
+                    else:
+                        for statement in step.split(";\n"):
+                            if statement.strip():
+                                conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:

@@ -8,10 +8,17 @@ from google.protobuf.empty_pb2 import Empty
 from careervault.jobs.v1 import jobs_pb2 as pb
 from careervault.jobs.v1 import jobs_pb2_grpc
 from careervault.runtime.context import current_principal
-from careervault.runtime.errors import FieldViolation, InvalidArgument, Unimplemented
+from careervault.runtime.errors import FieldViolation, InvalidArgument
 from careervault_jobs.domain import Jobs
 
 SERVICE = "careervault.jobs.v1.JobService"
+# The feed's secret in the path is its credential: calendar apps cannot send a bearer token.
+PUBLIC_METHODS = frozenset({f"/{SERVICE}/GetCalendarIcs"})
+
+
+def _require_job(request: pb.CreateJobRequest | pb.UpdateJobRequest) -> None:
+    if not request.HasField("job"):
+        raise InvalidArgument("job is required.", violations=[FieldViolation("job", "required")])
 
 
 class JobServicer(jobs_pb2_grpc.JobServiceServicer):
@@ -19,10 +26,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         self.jobs = jobs
 
     async def CreateJob(self, request: pb.CreateJobRequest, context: object) -> pb.JobApplication:
-        if not request.HasField("job"):
-            raise InvalidArgument(
-                "job is required.", violations=[FieldViolation("job", "job is required")]
-            )
+        _require_job(request)
         return await self.jobs.create(current_principal().user_id, request.job, request.request_id)
 
     async def GetJob(self, request: pb.GetJobRequest, context: object) -> pb.JobApplication:
@@ -39,10 +43,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token, total_size=total)
 
     async def UpdateJob(self, request: pb.UpdateJobRequest, context: object) -> pb.JobApplication:
-        if not request.HasField("job"):
-            raise InvalidArgument(
-                "job is required.", violations=[FieldViolation("job", "job is required")]
-            )
+        _require_job(request)
         return await self.jobs.update(
             current_principal().user_id, request.job, request.update_mask.paths
         )
@@ -52,13 +53,33 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         return Empty()
 
     async def GetJobStats(self, request: pb.GetJobStatsRequest, context: object) -> pb.JobStats:
-        return await self.jobs.stats(current_principal().user_id)
+        return await self.jobs.stats(current_principal().user_id, request.stale_days, request.weeks)
 
-    # CSV/JSON import and export arrive with the jobs release that adds them (UNIMPLEMENTED).
     async def ImportJobs(
         self, request: pb.ImportJobsRequest, context: object
     ) -> pb.ImportJobsResponse:
-        raise Unimplemented("Import is not available yet.")
+        return await self.jobs.import_jobs(
+            current_principal().user_id, request.content.data, request.content.content_type
+        )
 
     async def ExportJobs(self, request: pb.ExportJobsRequest, context: object) -> HttpBody:
-        raise Unimplemented("Export is not available yet.")
+        return await self.jobs.export_jobs(current_principal().user_id, request.format)
+
+    async def GetCalendarFeed(
+        self, request: pb.GetCalendarFeedRequest, context: object
+    ) -> pb.CalendarFeed:
+        return await self.jobs.calendar_feed(current_principal().user_id)
+
+    async def RotateCalendarFeed(
+        self, request: pb.RotateCalendarFeedRequest, context: object
+    ) -> pb.CalendarFeed:
+        return await self.jobs.rotate_calendar_feed(current_principal().user_id)
+
+    async def DeleteCalendarFeed(
+        self, request: pb.DeleteCalendarFeedRequest, context: object
+    ) -> Empty:
+        await self.jobs.delete_calendar_feed(current_principal().user_id)
+        return Empty()
+
+    async def GetCalendarIcs(self, request: pb.GetCalendarIcsRequest, context: object) -> HttpBody:
+        return await self.jobs.calendar_ics(request.secret)
