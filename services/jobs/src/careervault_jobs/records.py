@@ -96,10 +96,7 @@ def matches(job: pb.JobApplication, conditions: Iterable[Condition]) -> bool:
             ok = _compare(seconds(getattr(job, c.field)), c.op, c.value)
         else:
             text = text_of(job, c.field)
-            if c.op == ":":
-                ok = str(c.value) in text
-            else:
-                ok = (text == c.value) == (c.op == "=")
+            ok = str(c.value) in text if c.op == ":" else (text == c.value) == (c.op == "=")
         if not ok:
             return False
     return True
