@@ -12,8 +12,8 @@ import pytest
 
 from gateway.stack import Stack, free_port
 from tests.integration.test_jobs_rest_features import (
-    test_export_then_import_into_a_fresh_account_loses_and_doubles_nothing,
     test_a_spreadsheet_imports_once_and_reports_bad_rows,
+    test_export_then_import_into_a_fresh_account_loses_and_doubles_nothing,
     test_stats_report_the_funnel_and_weeks,
     test_the_calendar_feed_is_private_and_revocable,
 )
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.integration
 
 __all__ = [
     "test_a_new_users_whole_journey",
-    "test_errors_map_to_http_statuses_with_json_bodies",
     "test_a_spreadsheet_imports_once_and_reports_bad_rows",
+    "test_errors_map_to_http_statuses_with_json_bodies",
     "test_export_then_import_into_a_fresh_account_loses_and_doubles_nothing",
     "test_stats_report_the_funnel_and_weeks",
     "test_the_calendar_feed_is_private_and_revocable",
