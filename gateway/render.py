@@ -43,6 +43,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+REPO_ROOT_FOR_LIBS = Path(__file__).resolve().parents[1] / "libs" / "src"
+if str(REPO_ROOT_FOR_LIBS) not in sys.path:
+    # The image's render stage has the sources but not the installed runtime.
+    sys.path.append(str(REPO_ROOT_FOR_LIBS))
+from careervault.runtime import public as _public  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 JSON = dict[str, Any]
@@ -92,28 +98,12 @@ SERVICES: dict[str, ServiceInfo] = {
 }
 
 # Methods reachable without a token. Everything else that a proto exposes needs one.
-PUBLIC_METHODS = frozenset(
-    f"careervault.identity.v1.IdentityService.{m}"
-    for m in (
-        "SignUp",
-        "ConfirmSignUp",
-        "SignIn",
-        "RespondToChallenge",
-        "RefreshTokens",
-        "ForgotPassword",
-        "ConfirmForgotPassword",
-        "GetJwks",
-    )
-) | {
-    # A calendar app cannot send a bearer token: the feed's secret in the path is the
-    # credential, checked by the jobs service.
-    "careervault.jobs.v1.JobService.GetCalendarIcs",
-}
-# Public methods that take a password or a code get a rate limit (brute force, sign-up spam).
-RATE_LIMITED_PUBLIC_METHODS = PUBLIC_METHODS - {
-    "careervault.identity.v1.IdentityService.GetJwks",
-    "careervault.jobs.v1.JobService.GetCalendarIcs",
-}
+# Methods reachable without a token, and those rate limited at the edge: the one list the
+# services use too (libs/src/careervault/runtime/public.py), as "package.Service.Method".
+PUBLIC_METHODS = frozenset(m.strip("/").replace("/", ".") for m in _public.PUBLIC_METHODS)
+RATE_LIMITED_PUBLIC_METHODS = frozenset(
+    m.strip("/").replace("/", ".") for m in _public.CREDENTIAL_METHODS
+)
 
 # Routes that carry documents get the large body limit; the CSV import is an upload too.
 UPLOAD_PREFIXES = ("/v1/documents", "/v1/resumes", "/v1/jobs:import")

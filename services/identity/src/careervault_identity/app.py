@@ -7,10 +7,11 @@ from contextlib import AsyncExitStack
 import grpc
 
 from careervault.identity.v1 import identity_pb2_grpc
+from careervault.runtime.public import PUBLIC_METHODS
 from careervault.runtime.server import ServiceSpec
 from careervault_identity.domain import Identity
 from careervault_identity.keys import SigningKey
-from careervault_identity.servicer import PUBLIC_METHODS, SERVICE, IdentityServicer
+from careervault_identity.servicer import SERVICE, IdentityServicer
 from careervault_identity.settings import IdentitySettings
 from careervault_identity.store import IdentityStore
 

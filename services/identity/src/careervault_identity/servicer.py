@@ -14,19 +14,6 @@ from careervault_identity.keys import SigningKey
 from careervault_identity.store import UserRecord
 
 SERVICE = "careervault.identity.v1.IdentityService"
-PUBLIC_METHODS = frozenset(
-    f"/{SERVICE}/{m}"
-    for m in (
-        "SignUp",
-        "ConfirmSignUp",
-        "SignIn",
-        "RespondToChallenge",
-        "RefreshTokens",
-        "ForgotPassword",
-        "ConfirmForgotPassword",
-        "GetJwks",
-    )
-)
 UPDATABLE = {"display_name", "external_ai_consent"}
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import grpc
 
 from careervault.jobs.v1 import jobs_pb2_grpc
+from careervault.runtime.public import PUBLIC_METHODS
 from careervault.runtime.server import ServiceSpec
 from careervault_jobs.domain import Jobs, PageTokens
-from careervault_jobs.servicer import PUBLIC_METHODS, SERVICE, JobServicer
+from careervault_jobs.servicer import SERVICE, JobServicer
 from careervault_jobs.settings import JobsSettings
 from careervault_jobs.sqlite_store import SqliteJobStore
 from careervault_jobs.store import JobStore

@@ -12,8 +12,6 @@ from careervault.runtime.errors import FieldViolation, InvalidArgument
 from careervault_jobs.domain import Jobs
 
 SERVICE = "careervault.jobs.v1.JobService"
-# The feed's secret in the path is its credential: calendar apps cannot send a bearer token.
-PUBLIC_METHODS = frozenset({f"/{SERVICE}/GetCalendarIcs"})
 
 
 def _require_job(request: pb.CreateJobRequest | pb.UpdateJobRequest) -> None:
