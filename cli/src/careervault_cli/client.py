@@ -10,7 +10,6 @@ as soon as the identity service has answered).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -25,6 +24,7 @@ import platformdirs
 from careervault.identity.v1 import identity_pb2, identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
 from careervault.runtime.channels import create_sync_channel
+from careervault_cli.files import write_atomic
 
 T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]
@@ -99,18 +99,7 @@ def save_credentials(creds: Credentials) -> Path:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         directory.chmod(0o700)  # mkdir's mode is masked by the umask
     path = directory / CREDENTIALS_FILE
-    tmp = directory / f".{CREDENTIALS_FILE}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(creds), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    write_atomic(path, (json.dumps(asdict(creds), indent=2) + "\n").encode())
     return path
 
 

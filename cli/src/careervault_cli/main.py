@@ -5,20 +5,27 @@ It talks gRPC directly to the services (identity, jobs); it does not go through 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
+import sys
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 import grpc
-from google.protobuf import field_mask_pb2
+from google.api import httpbody_pb2
+from google.protobuf import field_mask_pb2, json_format
 from google.type import date_pb2
 
 from careervault.identity.v1 import identity_pb2
 from careervault.jobs.v1 import jobs_pb2
+from careervault_cli import backup as local_backup
 from careervault_cli import output
 from careervault_cli.client import (
     CliError,
@@ -30,6 +37,7 @@ from careervault_cli.client import (
     load_credentials,
     save_credentials,
 )
+from careervault_cli.files import write_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 Job = jobs_pb2.JobApplication
@@ -528,16 +536,316 @@ def delete_job(app: App, job: str, etag: str) -> None:
 
 
 @jobs.command("stats")
+@click.option(
+    "--stale-days",
+    type=click.IntRange(1, 365),
+    default=14,
+    show_default=True,
+    help="Open applications unchanged this long count as stale.",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 104),
+    default=12,
+    show_default=True,
+    help="Weeks in the applications-per-week chart, ending with this one.",
+)
 @json_option
 @pass_app
-def job_stats(app: App) -> None:
-    """Counts by status and the response, interview and offer rates."""
+def job_stats(app: App, stale_days: int, weeks: int) -> None:
+    """Where the search stands: counts, rates, funnel, response time, weekly activity,
+    sources and stale applications."""
+    request = jobs_pb2.GetJobStatsRequest(stale_days=stale_days, weeks=weeks)
     result = app.session.call(
-        lambda md: app.session.jobs.GetJobStats(
-            jobs_pb2.GetJobStatsRequest(), timeout=app.session.timeout, metadata=md
+        lambda md: app.session.jobs.GetJobStats(request, timeout=app.session.timeout, metadata=md)
+    )
+    click.echo(output.to_json(result) if app.as_json else output.stats(result, stale_days))
+
+
+# Import and export -------------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = 5 * 1024 * 1024  # the service's default CAREERVAULT_IMPORT_MAX_BYTES
+CONTENT_TYPES = {"csv": "text/csv", "json": "application/json"}
+_EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json"}
+FORMAT = click.Choice(["csv", "json"], case_sensitive=False)
+
+
+def _read_import(path: str) -> bytes:
+    """The file's bytes (stdin for `-`), refused over IMPORT_MAX_BYTES before it is sent."""
+    where = "standard input" if path == "-" else path
+    too_big = CliError(
+        f"{where} is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB, the import limit",
+        hint="split it into smaller files",
+    )
+    if path == "-":
+        data = sys.stdin.buffer.read(IMPORT_MAX_BYTES + 1)
+    else:
+        try:
+            with open(path, "rb") as fh:
+                if os.fstat(fh.fileno()).st_size > IMPORT_MAX_BYTES:
+                    raise too_big
+                data = fh.read(IMPORT_MAX_BYTES + 1)  # it may have grown meanwhile
+        except OSError as err:
+            raise CliError(f"cannot read {path}: {err.strerror or err}") from None
+    if len(data) > IMPORT_MAX_BYTES:
+        raise too_big
+    if not data.strip():
+        raise CliError(f"{where} is empty: nothing to import")
+    return data
+
+
+def _import_format(path: str, data: bytes) -> str:
+    """From the extension; failing that, JSON when the text starts with `[` or `{`."""
+    known = _EXTENSIONS.get(Path(path).suffix.lower()) if path != "-" else None
+    if known:
+        return known
+    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    return "json" if head in (b"[", b"{") else "csv"
+
+
+@jobs.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMAT,
+    default=None,
+    help="Default: from the extension (.csv, .json); else JSON if it starts with [ or {.",
+)
+@json_option
+@pass_app
+def import_jobs(app: App, file: str, fmt: str | None) -> None:
+    """Import applications from a CSV (with a header row) or JSON file; `-` reads stdin.
+
+    Rows imported before are skipped as duplicates, so importing a file twice adds nothing.
+    Refused rows are listed on stderr and make the exit status 1; the other rows are imported.
+    """
+    data = _read_import(file)
+    kind = (fmt or _import_format(file, data)).lower()
+    request = jobs_pb2.ImportJobsRequest(
+        content=httpbody_pb2.HttpBody(content_type=CONTENT_TYPES[kind], data=data)
+    )
+    result = app.session.call(
+        lambda md: app.session.jobs.ImportJobs(request, timeout=app.session.timeout, metadata=md)
+    )
+    if app.as_json:
+        click.echo(output.to_json(result))
+    else:
+        click.echo(f"imported {result.imported_count}, skipped {result.duplicate_count} duplicates")
+        if result.errors:
+            rows = len(result.errors)
+            click.echo(f"refused {rows} row{'s' if rows != 1 else ''}:", err=True)
+            for line in output.import_errors(result, is_json=kind == "json"):
+                click.echo(line, err=True)
+    if result.errors:
+        raise click.exceptions.Exit(1)
+
+
+@jobs.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMAT,
+    default=None,
+    help="Default: json for a .json --output, else csv.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=None,
+    help="Write to this file (atomically, mode 0600) instead of stdout.",
+)
+@pass_app
+def export_jobs(app: App, fmt: str | None, output_path: Path | None) -> None:
+    """Export every application as CSV or JSON (all fields; re-importable)."""
+    to_stdout = output_path is None or str(output_path) == "-"
+    if fmt is None:
+        fmt = "json" if not to_stdout and str(output_path).lower().endswith(".json") else "csv"
+    request = jobs_pb2.ExportJobsRequest(format=fmt.lower())
+    body = app.session.call(
+        lambda md: app.session.jobs.ExportJobs(request, timeout=app.session.timeout, metadata=md)
+    )
+    if output_path is None or to_stdout:
+        click.echo(body.data, nl=False)
+        return
+    try:
+        write_atomic(output_path, body.data)
+    except OSError as err:
+        raise CliError(f"cannot write {output_path}: {err.strerror or err}") from None
+    click.echo(f"exported {len(body.data):,} bytes of {fmt.upper()} to {output_path}", err=True)
+
+
+# Calendar feed -----------------------------------------------------------------------------
+
+
+def _gateway_url(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL", param=param)
+    return value.rstrip("/")
+
+
+def gateway_option(f: F) -> F:
+    decorate = click.option(
+        "--gateway-url",
+        envvar="CAREERVAULT_GATEWAY_URL",
+        show_envvar=True,
+        default="http://localhost:8080",
+        show_default=True,
+        callback=_gateway_url,
+        help="Where calendar apps reach the gateway; the feed is served there.",
+    )
+    return decorate(f)
+
+
+def _show_feed(app: App, feed: jobs_pb2.CalendarFeed, gateway_url: str) -> None:
+    url = gateway_url + "/" + feed.path.lstrip("/")
+    if app.as_json:
+        _echo_json({"url": url, **json_format.MessageToDict(feed)})
+    else:
+        click.echo(url)
+
+
+@cli.group()
+def calendar() -> None:
+    """Your private calendar feed (interviews and next actions), for calendar apps.
+
+    Anyone who has the URL can read the feed: rotate it if it leaked.
+    """
+
+
+@calendar.command("show")
+@gateway_option
+@json_option
+@pass_app
+def calendar_show(app: App, gateway_url: str) -> None:
+    """Print the feed's subscribe URL (made on first use)."""
+    feed = app.session.call(
+        lambda md: app.session.jobs.GetCalendarFeed(
+            jobs_pb2.GetCalendarFeedRequest(), timeout=app.session.timeout, metadata=md
         )
     )
-    click.echo(output.to_json(result) if app.as_json else output.stats(result))
+    _show_feed(app, feed, gateway_url)
+
+
+@calendar.command("rotate")
+@gateway_option
+@json_option
+@pass_app
+def calendar_rotate(app: App, gateway_url: str) -> None:
+    """Replace the feed's URL; the old one stops working at once."""
+    feed = app.session.call(
+        lambda md: app.session.jobs.RotateCalendarFeed(
+            jobs_pb2.RotateCalendarFeedRequest(), timeout=app.session.timeout, metadata=md
+        )
+    )
+    _show_feed(app, feed, gateway_url)
+    if not app.as_json:
+        click.echo("the previous URL no longer works; update your calendar apps", err=True)
+
+
+@calendar.command("revoke")
+@json_option
+@pass_app
+def calendar_revoke(app: App) -> None:
+    """Revoke the feed; `calendar show` makes a new URL."""
+    app.session.call(
+        lambda md: app.session.jobs.DeleteCalendarFeed(
+            jobs_pb2.DeleteCalendarFeedRequest(), timeout=app.session.timeout, metadata=md
+        )
+    )
+    if app.as_json:
+        _echo_json({"revoked": True})
+    else:
+        click.echo("calendar feed revoked: its URL no longer works")
+
+
+# Local backup and restore ------------------------------------------------------------------
+
+
+def data_dir_option(f: F) -> F:
+    decorate = click.option(
+        "--data-dir",
+        required=True,
+        envvar="CAREERVAULT_DATA_DIR",
+        show_envvar=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The services' data directory (their CAREERVAULT_DATA_DIR).",
+    )
+    return decorate(f)
+
+
+@cli.command()
+@data_dir_option
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .tar.gz to write (atomically, mode 0600).",
+)
+@json_option
+@pass_app
+def backup(app: App, data_dir: Path, output_path: Path) -> None:
+    """Back up the embedded (SQLite) stores and key files of a data dir into a .tar.gz.
+
+    Consistent and safe while the services run (SQLite's online backup API). Not for the
+    DynamoDB store: that relies on point-in-time recovery.
+    """
+    try:
+        manifest = local_backup.create_backup(data_dir, output_path)
+    except OSError as err:
+        raise CliError(f"backup failed: {err}") from None
+    if app.as_json:
+        _echo_json(manifest.to_dict())
+        return
+    for entry in manifest.files:
+        version = "" if entry.schema_version is None else f" (schema {entry.schema_version})"
+        click.echo(f"  {entry.path}{version}, {entry.size:,} bytes")
+    click.echo(f"backed up {len(manifest.files)} files to {output_path}")
+    present = {entry.path for entry in manifest.files}
+    for missing in sorted(set(local_backup.KEY_FILES) - present):
+        click.echo(f"note: there is no {missing} to back up", err=True)
+
+
+@cli.command()
+@data_dir_option
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def restore(app: App, data_dir: Path, archive: Path) -> None:
+    """Restore a backup made by `careervault backup` into a data dir.
+
+    REPLACES the current data. Every check (manifest, checksums, schema versions) passes
+    before anything is written; the databases are restored into the live files, so running
+    services see the restored data.
+    """
+    try:
+        done = local_backup.restore_backup(archive, data_dir)
+    except OSError as err:
+        raise CliError(f"restore failed: {err}") from None
+    if app.as_json:
+        _echo_json({"restored": [dataclasses.asdict(r) for r in done]})
+        return
+    restart: list[str] = []
+    for r in done:
+        if r.kind == "sqlite":
+            note = f"schema {r.schema_version}"
+            if not r.existed:
+                note += ", new file"
+            elif (r.previous_schema_version or 0) > (r.schema_version or 0):
+                note += f", older than the {r.previous_schema_version} in place"
+                restart.append(f"{r.path} needs its service restarted to migrate it")
+        else:
+            note = "new file" if not r.existed else ("changed" if r.changed else "unchanged")
+            if r.existed and r.changed:
+                restart.append(f"{r.path} changed: restart the services to use it")
+        click.echo(f"restored {r.path} ({note})")
+    for line in restart:
+        click.echo(f"note: {line}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
-from google.type import date_pb2
+from google.type import date_pb2, dayofweek_pb2
 from grpc_status import rpc_status
 
 from careervault.identity.v1 import identity_pb2
@@ -18,6 +18,7 @@ from careervault.jobs.v1 import jobs_pb2
 
 Job = jobs_pb2.JobApplication
 JOB_PREFIX = "jobs/"
+BAR_WIDTH = 40
 
 HINTS = {
     grpc.StatusCode.UNAUTHENTICATED: "run `careervault login`",
@@ -131,19 +132,98 @@ def job_detail(job: Job) -> str:
     return f"{main}\n\nStatus history:\n{history(job)}"
 
 
-def stats(s: jobs_pb2.JobStats) -> str:
-    counts = table(
-        ["STATUS", "COUNT"], [[status_name(c.status), str(c.count)] for c in s.status_counts]
-    )
-    rates = fields(
-        [
-            ("total", str(s.total)),
-            ("response rate", f"{s.response_rate:.0%}"),
-            ("interview rate", f"{s.interview_rate:.0%}"),
-            ("offer rate", f"{s.offer_rate:.0%}"),
+def percent(rate: float) -> str:
+    return f"{rate * 100:.1f}%"
+
+
+def bar(count: int, most: int, width: int = BAR_WIDTH) -> str:
+    """`#` scaled so that `most` fills `width`; at least one for a non-zero count."""
+    if count <= 0 or most <= 0:
+        return ""
+    return "#" * max(1, round(count / most * width))
+
+
+def stats(s: jobs_pb2.JobStats, stale_days: int) -> str:
+    """Counts, rates, funnel, response time, weekly chart, sources, weekdays and stale ones."""
+    parts = [
+        fields([("total", str(s.total)), ("sent", str(s.sent))]),
+        table(
+            ["STATUS", "COUNT"], [[status_name(c.status), str(c.count)] for c in s.status_counts]
+        ),
+        fields(
+            [
+                ("response rate", percent(s.response_rate)),
+                ("interview rate", percent(s.interview_rate)),
+                ("offer rate", percent(s.offer_rate)),
+            ]
+        ),
+    ]
+    if s.funnel:
+        parts.append(
+            "Funnel (conversion from the stage before; APPLIED from sent):\n"
+            + table(
+                ["STAGE", "REACHED", "CONVERSION"],
+                [[status_name(f.status), str(f.reached), percent(f.conversion)] for f in s.funnel],
+            )
+        )
+    response = s.time_to_first_response
+    if response.count:
+        parts.append(
+            f"Time to first response: median {response.median_days:.1f} days, "
+            f"p75 {response.p75_days:.1f} days (over {response.count} answered)"
+        )
+    else:
+        parts.append("Time to first response: no answers yet")
+    if s.applications_per_week:
+        most = max(w.count for w in s.applications_per_week)
+        rows = [
+            f"{fmt_date(w.week_start)}  {str(w.count).rjust(3)} {bar(w.count, most)}".rstrip()
+            for w in s.applications_per_week
         ]
-    )
-    return f"{counts}\n\n{rates}"
+        parts.append("Applications per week (week starting):\n" + "\n".join(rows))
+    if s.by_source:
+        parts.append(
+            "By source:\n"
+            + table(
+                ["SOURCE", "APPS", "RESPONSES", "RATE", "INTERVIEWS", "OFFERS"],
+                [
+                    [
+                        src.source or "(none)",
+                        str(src.applications),
+                        str(src.responses),
+                        percent(src.response_rate),
+                        str(src.interviews),
+                        str(src.offers),
+                    ]
+                    for src in s.by_source
+                ],
+            )
+        )
+    if s.by_weekday:
+        days = [
+            f"{dayofweek_pb2.DayOfWeek.Name(d.weekday)[:3].title()} {d.count}" for d in s.by_weekday
+        ]
+        parts.append("Sent by weekday: " + ", ".join(days))
+    heading = f"Stale (open, unchanged for {stale_days}+ days): {s.stale_count}"
+    if s.stale:
+        rows_ = [
+            [job_id(a.name), a.company, a.position, status_name(a.status), str(a.days_unchanged)]
+            for a in s.stale
+        ]
+        heading += "\n" + table(["ID", "COMPANY", "POSITION", "STATUS", "DAYS"], rows_)
+        if s.stale_count > len(s.stale):
+            heading += f"\n(the {len(s.stale)} unchanged longest of {s.stale_count})"
+    parts.append(heading)
+    return "\n\n".join(parts)
+
+
+def import_errors(result: jobs_pb2.ImportJobsResponse, is_json: bool) -> list[str]:
+    """`line L, column C: message` per refused CSV row; `item I, field F: ...` for JSON."""
+    row, column = ("item", "field") if is_json else ("line", "column")
+    return [
+        f"{row} {e.row}" + (f", {column} {e.column}" if e.column else "") + f": {e.message}"
+        for e in result.errors
+    ]
 
 
 def user_detail(user: identity_pb2.User) -> str:
