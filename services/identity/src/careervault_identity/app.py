@@ -11,6 +11,7 @@ from careervault.runtime.public import PUBLIC_METHODS
 from careervault.runtime.server import ServiceSpec
 from careervault_identity.domain import Identity
 from careervault_identity.keys import SigningKey
+from careervault_identity.lifecycle import AccountLifecycle
 from careervault_identity.servicer import SERVICE, IdentityServicer
 from careervault_identity.settings import IdentitySettings
 from careervault_identity.store import IdentityStore
@@ -24,7 +25,7 @@ def build_spec(settings: IdentitySettings) -> ServiceSpec:
         resources.callback(store.close)
         identity = Identity(settings, store, key)
         identity_pb2_grpc.add_IdentityServiceServicer_to_server(
-            IdentityServicer(identity, key), server
+            IdentityServicer(identity, AccountLifecycle()), server
         )
 
     return ServiceSpec(

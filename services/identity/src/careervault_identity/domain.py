@@ -13,7 +13,6 @@ import re
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,7 +25,9 @@ from careervault.runtime.errors import (
     InvalidArgument,
     NotFound,
     Unauthenticated,
+    Unimplemented,
 )
+from careervault_identity.backend import Caller, Challenge, MfaSetup, Profile, Tokens
 from careervault_identity.keys import SigningKey
 from careervault_identity.settings import IdentitySettings
 from careervault_identity.store import IdentityStore, RefreshOutcome, UserRecord
@@ -86,12 +87,19 @@ def etag_of(user: UserRecord) -> str:
     return f'W/"{user.version}"'
 
 
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    id_token: str
-    refresh_token: str
-    expires_in: int
+def profile_of(user: UserRecord) -> Profile:
+    return Profile(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        email_verified=user.email_verified,
+        mfa_enabled=user.mfa_enabled,
+        external_ai_consent=user.external_ai_consent,
+        consent_time=0.0,
+        create_time=user.create_time,
+        update_time=user.update_time,
+        etag=etag_of(user),
+    )
 
 
 class Identity:
@@ -108,7 +116,7 @@ class Identity:
 
     # -- accounts --------------------------------------------------------------------------
 
-    async def sign_up(self, email: str, password: str, display_name: str) -> UserRecord:
+    async def sign_up(self, email: str, password: str, display_name: str) -> tuple[Profile, bool]:
         email = normalise_email(email)
         display_name = display_name.strip()
         problems = [
@@ -132,9 +140,9 @@ class Identity:
             version=1,
         )
         await self.store.create_user(user)
-        return user
+        return profile_of(user), not user.email_verified
 
-    async def sign_in(self, email: str, password: str) -> Tokens:
+    async def sign_in(self, email: str, password: str, client: str) -> Tokens | Challenge:
         email = normalise_email(email)
         if not email or not password:
             raise InvalidArgument(
@@ -186,18 +194,18 @@ class Identity:
         access, id_token = self._sign(user)
         return Tokens(access, id_token, new_refresh, self.settings.access_token_ttl)
 
-    async def sign_out(self, user_id: str) -> None:
-        await self.store.revoke_refresh_tokens(user_id)
+    async def sign_out(self, caller: Caller) -> None:
+        await self.store.revoke_refresh_tokens(caller.user_id)
 
-    async def get_user(self, user_id: str) -> UserRecord:
+    async def get_profile(self, user_id: str) -> Profile:
         user = await self.store.get_by_id(user_id)
         if user is None:
             raise NotFound("User not found.", reason="USER_NOT_FOUND")
-        return user
+        return profile_of(user)
 
-    async def update_user(
+    async def update_profile(
         self, user_id: str, etag: str, display_name: str | None, external_ai_consent: bool | None
-    ) -> UserRecord:
+    ) -> Profile:
         if display_name is not None:
             display_name = display_name.strip()
             problems = check_display_name(display_name)
@@ -223,7 +231,7 @@ class Identity:
             if await self.store.get_by_id(user_id) is None:
                 raise NotFound("User not found.", reason="USER_NOT_FOUND")
             raise Aborted("The profile changed since it was read; reload and try again.")
-        return updated
+        return profile_of(updated)
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -276,3 +284,39 @@ class Identity:
             headers=headers,
         )
         return access, id_token
+
+    def jwks(self) -> list[dict[str, str]]:
+        return [self.key.jwk()]
+
+    def close(self) -> None:
+        self.store.close()
+
+    # Confirmation codes, password reset, MFA and account deletion: see the local-issuer work.
+    async def confirm_sign_up(self, email: str, code: str) -> None:
+        raise Unimplemented("Sign-up confirmation is not available yet.")
+
+    async def respond_to_challenge(self, session: str, code: str, client: str) -> Tokens:
+        raise Unimplemented("Sign-in challenges are not available yet.")
+
+    async def forgot_password(self, email: str, client: str) -> None:
+        raise Unimplemented("Password reset is not available yet.")
+
+    async def confirm_forgot_password(
+        self, email: str, code: str, new_password: str, client: str
+    ) -> None:
+        raise Unimplemented("Password reset is not available yet.")
+
+    async def change_password(self, caller: Caller, current: str, new: str) -> None:
+        raise Unimplemented("Password change is not available yet.")
+
+    async def setup_mfa(self, caller: Caller) -> MfaSetup:
+        raise Unimplemented("MFA is not available yet.")
+
+    async def verify_mfa(self, caller: Caller, code: str) -> Profile:
+        raise Unimplemented("MFA is not available yet.")
+
+    async def disable_mfa(self, caller: Caller, code: str) -> Profile:
+        raise Unimplemented("MFA is not available yet.")
+
+    async def delete_account(self, caller: Caller) -> None:
+        raise Unimplemented("Account deletion is not available yet.")

@@ -1,17 +1,20 @@
-"""gRPC surface of the identity service: validate, call the domain, map the result."""
+"""gRPC surface of the identity service: validate, call the backend, map the result."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import grpc
+from google.protobuf import struct_pb2
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from careervault.identity.v1 import identity_pb2 as pb
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.runtime.context import current_principal
-from careervault.runtime.errors import FieldViolation, InvalidArgument, NotFound, Unimplemented
-from careervault_identity.domain import Identity, Tokens, etag_of
-from careervault_identity.keys import SigningKey
-from careervault_identity.store import UserRecord
+from careervault.runtime.errors import FieldViolation, InvalidArgument, NotFound
+from careervault_identity.backend import Caller, Challenge, IdentityBackend, Profile, Tokens
+from careervault_identity.lifecycle import AccountLifecycle
 
 SERVICE = "careervault.identity.v1.IdentityService"
 UPDATABLE = {"display_name", "external_ai_consent"}
@@ -23,9 +26,9 @@ def _ts(seconds: float) -> Timestamp:
     return ts
 
 
-def user_to_pb(user: UserRecord) -> pb.User:
+def user_to_pb(user: Profile) -> pb.User:
     return pb.User(
-        name=f"users/{user.id}",
+        name=f"users/{user.user_id}",
         email=user.email,
         display_name=user.display_name,
         mfa_enabled=user.mfa_enabled,
@@ -33,27 +36,33 @@ def user_to_pb(user: UserRecord) -> pb.User:
         email_verified=user.email_verified,
         create_time=_ts(user.create_time),
         update_time=_ts(user.update_time),
-        etag=etag_of(user),
+        etag=user.etag,
     )
 
 
-def _tokens(tokens: Tokens) -> pb.SignInResponse:
+def _sign_in(result: Tokens | Challenge) -> pb.SignInResponse:
+    if isinstance(result, Challenge):
+        return pb.SignInResponse(
+            challenge=pb.AuthChallenge(
+                type=pb.AuthChallenge.Type.Value(result.type), session=result.session
+            )
+        )
     return pb.SignInResponse(
         tokens=pb.AuthTokens(
-            access_token=tokens.access_token,
-            id_token=tokens.id_token,
-            refresh_token=tokens.refresh_token,
-            expires_in=tokens.expires_in,
+            access_token=result.access_token,
+            id_token=result.id_token,
+            refresh_token=result.refresh_token,
+            expires_in=result.expires_in,
             token_type="Bearer",
         )
     )
 
 
-def _own_user_id(name: str) -> str:
-    """`users/me` (or the caller's own id) -> the caller's id; anyone else's is NOT_FOUND."""
-    user_id = current_principal().user_id
-    if name in ("users/me", f"users/{user_id}"):
-        return user_id
+def _caller(name: str = "users/me") -> Caller:
+    """`users/me` (or the caller's own id) -> the caller; anyone else's is NOT_FOUND."""
+    principal = current_principal()
+    if name in ("users/me", f"users/{principal.user_id}"):
+        return Caller(principal.user_id, principal.token)
     if not name:
         raise InvalidArgument(
             "name is required.", violations=[FieldViolation("name", "name is required")]
@@ -61,37 +70,94 @@ def _own_user_id(name: str) -> str:
     raise NotFound("User not found.", reason="USER_NOT_FOUND")
 
 
-class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
-    def __init__(self, identity: Identity, key: SigningKey) -> None:
-        self.identity = identity
-        self.key = key
+def client_address(context: Any) -> str:
+    """Who is asking, for throttling: the client Envoy saw, else the gRPC peer."""
+    metadata = dict(context.invocation_metadata() or ())
+    external = metadata.get("x-envoy-external-address")
+    if isinstance(external, str) and external:
+        return external
+    peer = str(context.peer() or "")
+    # "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> the address without the port
+    address = peer.split(":", 1)[-1]
+    return address.rsplit(":", 1)[0] if ":" in address else address
 
-    async def SignUp(self, request: pb.SignUpRequest, context: object) -> pb.SignUpResponse:
-        user = await self.identity.sign_up(request.email, request.password, request.display_name)
-        return pb.SignUpResponse(
-            user=user_to_pb(user), confirmation_required=not user.email_verified
+
+class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
+    def __init__(self, backend: IdentityBackend, lifecycle: AccountLifecycle) -> None:
+        self.backend = backend
+        self.lifecycle = lifecycle
+
+    async def SignUp(
+        self, request: pb.SignUpRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SignUpResponse:
+        user, confirm = await self.backend.sign_up(
+            request.email, request.password, request.display_name
+        )
+        return pb.SignUpResponse(user=user_to_pb(user), confirmation_required=confirm)
+
+    async def ConfirmSignUp(
+        self, request: pb.ConfirmSignUpRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ConfirmSignUpResponse:
+        await self.backend.confirm_sign_up(request.email, request.code)
+        return pb.ConfirmSignUpResponse()
+
+    async def SignIn(
+        self, request: pb.SignInRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SignInResponse:
+        return _sign_in(
+            await self.backend.sign_in(request.email, request.password, client_address(context))
         )
 
-    async def SignIn(self, request: pb.SignInRequest, context: object) -> pb.SignInResponse:
-        return _tokens(await self.identity.sign_in(request.email, request.password))
+    async def RespondToChallenge(
+        self, request: pb.RespondToChallengeRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SignInResponse:
+        return _sign_in(
+            await self.backend.respond_to_challenge(
+                request.session, request.code, client_address(context)
+            )
+        )
 
     async def RefreshTokens(
-        self, request: pb.RefreshTokensRequest, context: object
+        self, request: pb.RefreshTokensRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SignInResponse:
-        return _tokens(await self.identity.refresh(request.refresh_token))
+        return _sign_in(await self.backend.refresh(request.refresh_token))
 
-    async def SignOut(self, request: pb.SignOutRequest, context: object) -> pb.SignOutResponse:
-        await self.identity.sign_out(current_principal().user_id)
+    async def ForgotPassword(
+        self, request: pb.ForgotPasswordRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ForgotPasswordResponse:
+        await self.backend.forgot_password(request.email, client_address(context))
+        return pb.ForgotPasswordResponse()
+
+    async def ConfirmForgotPassword(
+        self,
+        request: pb.ConfirmForgotPasswordRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> pb.ConfirmForgotPasswordResponse:
+        await self.backend.confirm_forgot_password(
+            request.email, request.code, request.new_password, client_address(context)
+        )
+        return pb.ConfirmForgotPasswordResponse()
+
+    async def SignOut(
+        self, request: pb.SignOutRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SignOutResponse:
+        await self.backend.sign_out(_caller())
         return pb.SignOutResponse()
 
-    async def GetJwks(self, request: pb.GetJwksRequest, context: object) -> pb.Jwks:
-        return pb.Jwks(keys=[pb.Jwk(**self.key.jwk())])
+    async def GetJwks(
+        self, request: pb.GetJwksRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.Jwks:
+        return pb.Jwks(keys=[pb.Jwk(**key) for key in self.backend.jwks()])
 
-    async def GetUser(self, request: pb.GetUserRequest, context: object) -> pb.User:
-        return user_to_pb(await self.identity.get_user(_own_user_id(request.name)))
+    async def GetUser(
+        self, request: pb.GetUserRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.User:
+        return user_to_pb(await self.backend.get_profile(_caller(request.name).user_id))
 
-    async def UpdateUser(self, request: pb.UpdateUserRequest, context: object) -> pb.User:
-        user_id = _own_user_id(request.user.name or "users/me")
+    async def UpdateUser(
+        self, request: pb.UpdateUserRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.User:
+        caller = _caller(request.user.name or "users/me")
         paths = set(request.update_mask.paths) or set(UPDATABLE)
         unknown = paths - UPDATABLE
         if unknown:
@@ -101,54 +167,49 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                     FieldViolation("update_mask", f"{p} cannot be updated") for p in sorted(unknown)
                 ],
             )
-        updated = await self.identity.update_user(
-            user_id,
+        updated = await self.backend.update_profile(
+            caller.user_id,
             request.user.etag,
             request.user.display_name if "display_name" in paths else None,
             request.user.external_ai_consent if "external_ai_consent" in paths else None,
         )
         return user_to_pb(updated)
 
-    # Part of the contract, served by a later release (confirmation codes, password reset,
-    # MFA, account deletion and export). Until then they answer UNIMPLEMENTED (HTTP 501).
-    async def ConfirmSignUp(
-        self, request: pb.ConfirmSignUpRequest, context: object
-    ) -> pb.ConfirmSignUpResponse:
-        raise Unimplemented("Sign-up confirmation is not available yet.")
+    async def ChangePassword(
+        self, request: pb.ChangePasswordRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ChangePasswordResponse:
+        await self.backend.change_password(
+            _caller(request.name), request.current_password, request.new_password
+        )
+        return pb.ChangePasswordResponse()
 
-    async def RespondToChallenge(
-        self, request: pb.RespondToChallengeRequest, context: object
-    ) -> pb.SignInResponse:
-        raise Unimplemented("Sign-in challenges are not available yet.")
+    async def SetupMfa(
+        self, request: pb.SetupMfaRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SetupMfaResponse:
+        setup = await self.backend.setup_mfa(_caller(request.name))
+        return pb.SetupMfaResponse(secret=setup.secret, otpauth_uri=setup.otpauth_uri)
 
-    async def ForgotPassword(
-        self, request: pb.ForgotPasswordRequest, context: object
-    ) -> pb.ForgotPasswordResponse:
-        raise Unimplemented("Password reset is not available yet.")
+    async def VerifyMfa(
+        self, request: pb.VerifyMfaRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.User:
+        return user_to_pb(await self.backend.verify_mfa(_caller(request.name), request.code))
 
-    async def ConfirmForgotPassword(
-        self, request: pb.ConfirmForgotPasswordRequest, context: object
-    ) -> pb.ConfirmForgotPasswordResponse:
-        raise Unimplemented("Password reset is not available yet.")
-
-    async def DeleteUser(self, request: pb.DeleteUserRequest, context: object) -> Empty:
-        raise Unimplemented("Account deletion is not available yet.")
+    async def DisableMfa(
+        self, request: pb.DisableMfaRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.User:
+        return user_to_pb(await self.backend.disable_mfa(_caller(request.name), request.code))
 
     async def ExportUserData(
-        self, request: pb.ExportUserDataRequest, context: object
+        self, request: pb.ExportUserDataRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ExportUserDataResponse:
-        raise Unimplemented("Data export is not available yet.")
+        caller = _caller(request.name)
+        profile = await self.backend.get_profile(caller.user_id)
+        data = struct_pb2.Struct()
+        data.update(await self.lifecycle.export(caller))
+        return pb.ExportUserDataResponse(user=user_to_pb(profile), data=data)
 
-    async def ChangePassword(
-        self, request: pb.ChangePasswordRequest, context: object
-    ) -> pb.ChangePasswordResponse:
-        raise Unimplemented("Password change is not available yet.")
-
-    async def SetupMfa(self, request: pb.SetupMfaRequest, context: object) -> pb.SetupMfaResponse:
-        raise Unimplemented("MFA is not available yet.")
-
-    async def VerifyMfa(self, request: pb.VerifyMfaRequest, context: object) -> pb.User:
-        raise Unimplemented("MFA is not available yet.")
-
-    async def DisableMfa(self, request: pb.DisableMfaRequest, context: object) -> pb.User:
-        raise Unimplemented("MFA is not available yet.")
+    async def DeleteUser(
+        self, request: pb.DeleteUserRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Empty:
+        await self.lifecycle.delete(_caller(request.name), self.backend)
+        return Empty()
