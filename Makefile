@@ -62,7 +62,7 @@ integration: install gen
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 bench: install gen
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py && $(PY) scripts/bench_jobs.py
 
 clean:
 	rm -rf build $(VENV) tools/buf/node_modules libs/src/careervault/{identity,jobs,extraction,ai}
