@@ -26,16 +26,17 @@ def row(
     applied: str = "",
     updated: float | None = None,
 ) -> StatsRow:
-    return StatsRow(
-        name=f"jobs/{name}",
-        company=name.upper(),
-        position="Dev",
-        status=history[-1][0],
-        source=source,
-        applied_date=applied,
-        update_time=updated if updated is not None else history[-1][1],
-        history=history,
-    )
+    """The row statistics see for an application with this history (as both stores derive it)."""
+    job = pb.JobApplication(name=f"jobs/{name}", company=name.upper(), position="Dev")
+    job.status, job.source = history[-1][0], source  # type: ignore[assignment]
+    if applied:
+        job.applied_date.year, job.applied_date.month, job.applied_date.day = (
+            int(x) for x in applied.split("-")
+        )
+    for status, when in history:
+        job.status_history.add(status=status).change_time.FromNanoseconds(int(when * 1e9))  # type: ignore[arg-type]
+    job.update_time.FromNanoseconds(int((updated if updated is not None else history[-1][1]) * 1e9))
+    return StatsRow.of(job)
 
 
 ROWS = [

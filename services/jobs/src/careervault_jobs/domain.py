@@ -55,6 +55,10 @@ FUNNEL = (
     Status.ACCEPTED,
 )
 RANK: dict[int, int] = {s: i for i, s in enumerate(FUNNEL)}
+# Plain ints and frozensets: protobuf's enum wrapper is slow to read in the statistics loops.
+ANSWERED = frozenset(int(s) for s in RESPONSE_STAGES)
+INTERVIEWED = frozenset(int(s) for s in INTERVIEW_STAGES | OFFER_STAGES)
+OFFERED = frozenset(int(s) for s in OFFER_STAGES)
 MAX_STALE_LISTED = 50
 FEED_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 PAGE_TOKEN_VERSION = 1
@@ -115,18 +119,6 @@ class PageTokens:
         return after
 
 
-def _sent_at(row: StatsRow) -> float | None:
-    """When the application went out: its applied date, else its first non-SAVED entry."""
-    if row.applied_date:
-        day = dt.date.fromisoformat(row.applied_date)
-        return dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
-    return next((at for status, at in row.history if status != Status.SAVED), None)
-
-
-def _reached(row: StatsRow) -> set[int]:
-    return {s for s, _ in row.history} | {row.status}
-
-
 def _percentile(values: Sequence[float], q: float) -> float:
     """Linear interpolation between closest ranks (numpy's default)."""
     ordered = sorted(values)
@@ -139,10 +131,12 @@ def _percentile(values: Sequence[float], q: float) -> float:
 def compute_stats(rows: Sequence[StatsRow], now: float, stale_days: int, weeks: int) -> pb.JobStats:
     """JobStats as defined in the proto's comments; a pure function of the rows."""
     counts = Counter(r.status for r in rows)
-    sent_rows = [r for r in rows if _reached(r) - {Status.SAVED}]
-    responded = [r for r in sent_rows if _reached(r) & RESPONSE_STAGES]
-    interviewed = [r for r in sent_rows if _reached(r) & (INTERVIEW_STAGES | OFFER_STAGES)]
-    offered = [r for r in sent_rows if _reached(r) & OFFER_STAGES]
+    sent_rows: list[tuple[StatsRow, frozenset[int]]] = [
+        (r, r.reached) for r in rows if r.sent_at is not None
+    ]
+    responded = [(r, got) for r, got in sent_rows if got & ANSWERED]
+    interviewed = sum(1 for _, got in sent_rows if got & INTERVIEWED)
+    offered = sum(1 for _, got in sent_rows if got & OFFERED)
     sent = len(sent_rows)
 
     def share(n: int, of: int) -> float:
@@ -156,27 +150,25 @@ def compute_stats(rows: Sequence[StatsRow], now: float, stale_days: int, weeks: 
             if s != Status.STATUS_UNSPECIFIED
         ],
         response_rate=share(len(responded), sent),
-        interview_rate=share(len(interviewed), sent),
-        offer_rate=share(len(offered), sent),
+        interview_rate=share(interviewed, sent),
+        offer_rate=share(offered, sent),
         sent=sent,
     )
 
     # Funnel: a stage is reached when the history holds it or a later stage of the chain.
-    top = [max((RANK[s] for s in _reached(r) if s in RANK), default=0) for r in sent_rows]
+    top = [max((RANK[s] for s in got if s in RANK), default=0) for _, got in sent_rows]
     previous = sent
     for rank, status in enumerate(FUNNEL):
-        reached = sum(1 for t in top if t >= rank)
+        at_stage = sum(1 for t in top if t >= rank)
         stats.funnel.append(
-            pb.FunnelStep(status=status, reached=reached, conversion=share(reached, previous))
+            pb.FunnelStep(status=status, reached=at_stage, conversion=share(at_stage, previous))
         )
-        previous = reached
+        previous = at_stage
 
     delays: list[float] = []
-    for r in responded:
-        start = _sent_at(r)
-        answer = next((at for s, at in r.history if s in RESPONSE_STAGES), None)
-        if start is not None and answer is not None:
-            delays.append(max(0.0, (answer - start) / DAY))
+    for r, _ in responded:
+        if r.sent_at is not None and r.answered_at is not None:
+            delays.append(max(0.0, (r.answered_at - r.sent_at) / DAY))
     stats.time_to_first_response.count = len(delays)
     if delays:
         stats.time_to_first_response.median_days = round(_percentile(delays, 0.5), 2)
@@ -187,8 +179,8 @@ def compute_stats(rows: Sequence[StatsRow], now: float, stale_days: int, weeks: 
     first_monday = this_monday - dt.timedelta(weeks=weeks - 1)
     per_week: Counter[dt.date] = Counter()
     per_weekday: Counter[int] = Counter()
-    for r in sent_rows:
-        at = _sent_at(r)
+    for r, _ in sent_rows:
+        at = r.sent_at
         if at is None:
             continue
         day = dt.datetime.fromtimestamp(at, dt.UTC).date()
@@ -216,24 +208,23 @@ def compute_stats(rows: Sequence[StatsRow], now: float, stale_days: int, weeks: 
     for r in rows:
         groups[r.source].append(r)
     for source, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        m_sent = [r for r in members if _reached(r) - {Status.SAVED}]
-        m_resp = sum(1 for r in m_sent if _reached(r) & RESPONSE_STAGES)
+        m_sent = [r.reached for r in members if r.sent_at is not None]
+        m_resp = sum(1 for got in m_sent if got & ANSWERED)
         stats.by_source.append(
             pb.SourceStats(
                 source=source,
                 applications=len(members),
                 responses=m_resp,
                 response_rate=share(m_resp, len(m_sent)),
-                interviews=sum(
-                    1 for r in m_sent if _reached(r) & (INTERVIEW_STAGES | OFFER_STAGES)
-                ),
-                offers=sum(1 for r in m_sent if _reached(r) & OFFER_STAGES),
+                interviews=sum(1 for got in m_sent if got & INTERVIEWED),
+                offers=sum(1 for got in m_sent if got & OFFERED),
             )
         )
 
     cutoff = now - stale_days * DAY
+    closed = frozenset(int(s) for s in CLOSED)
     stale = sorted(
-        (r for r in rows if r.status not in CLOSED and r.update_time < cutoff),
+        (r for r in rows if r.status not in closed and r.update_time < cutoff),
         key=lambda r: (r.update_time, r.name),
     )
     stats.stale_count = len(stale)

@@ -6,7 +6,8 @@ Keeping these in one place is what makes the contract suite pass on SQLite and D
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from careervault.jobs.v1 import jobs_pb2 as pb
@@ -15,6 +16,19 @@ from careervault_jobs.filters import TEXT_SEARCH, Condition
 # Separates a sort value from the id that breaks ties. Below every printable character, and
 # validation keeps control characters out of the fields that are sorted on.
 SEP = "\x1f"
+SAVED = int(pb.JobApplication.Status.SAVED)
+# Statuses that are an answer from the employer.
+ANSWERS = frozenset(
+    int(s)
+    for s in (
+        pb.JobApplication.Status.PHONE_SCREEN,
+        pb.JobApplication.Status.TECHNICAL_INTERVIEW,
+        pb.JobApplication.Status.FINAL_INTERVIEW,
+        pb.JobApplication.Status.OFFER,
+        pb.JobApplication.Status.ACCEPTED,
+        pb.JobApplication.Status.REJECTED,
+    )
+)
 CLOSED = frozenset(
     {
         pb.JobApplication.Status.ACCEPTED,
@@ -102,9 +116,14 @@ def matches(job: pb.JobApplication, conditions: Iterable[Condition]) -> bool:
     return True
 
 
+def _midnight(day: str) -> float:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), dt.UTC).timestamp()
+
+
 @dataclass(frozen=True)
 class StatsRow:
-    """What statistics need of one application."""
+    """What statistics need of one application, derived from it once (at write time on
+    SQLite, where these are columns; at read time on DynamoDB)."""
 
     name: str
     company: str
@@ -113,17 +132,39 @@ class StatsRow:
     source: str
     applied_date: str  # YYYY-MM-DD or ""
     update_time: float
-    history: Sequence[tuple[int, float]]  # (status, epoch seconds), oldest first
+    reached: frozenset[int]  # every status in the history, and the current one
+    sent_at: float | None  # the applied date (00:00 UTC), else the first non-SAVED entry
+    answered_at: float | None  # the first entry in PHONE_SCREEN or later, OFFER, ... REJECTED
 
     @classmethod
     def of(cls, job: pb.JobApplication) -> StatsRow:
+        history = [(int(h.status), seconds(h.change_time)) for h in job.status_history]
+        applied = date_text(job)
+        sent = any(s != SAVED for s, _ in history) or job.status != SAVED
+        sent_at: float | None = None
+        if sent:
+            sent_at = (
+                _midnight(applied)
+                if applied
+                else next((at for s, at in history if s != SAVED), None)
+            )
         return cls(
             name=job.name,
             company=job.company,
             position=job.position,
-            status=job.status,
+            status=int(job.status),
             source=job.source,
-            applied_date=date_text(job),
+            applied_date=applied,
             update_time=seconds(job.update_time),
-            history=[(h.status, seconds(h.change_time)) for h in job.status_history],
+            reached=frozenset({s for s, _ in history} | {int(job.status)}),
+            sent_at=sent_at,
+            answered_at=next((at for s, at in history if s in ANSWERS), None),
         )
+
+
+def reached_mask(reached: frozenset[int]) -> int:
+    return sum(1 << s for s in reached)
+
+
+def reached_of(mask: int) -> frozenset[int]:
+    return frozenset(s for s in range(mask.bit_length()) if mask >> s & 1)

@@ -111,6 +111,30 @@ def _backfill_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _stats_values(job: pb.JobApplication) -> tuple[object, ...]:
+    row = StatsRow.of(job)
+    return (records.reached_mask(row.reached), row.sent_at, row.answered_at)
+
+
+_STATS = "reached, sent_at, answered_at"
+
+
+def _stats_columns_v3(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE jobs ADD COLUMN reached INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE jobs ADD COLUMN sent_at REAL")
+    conn.execute("ALTER TABLE jobs ADD COLUMN answered_at REAL")
+    for row in conn.execute("SELECT user_id, id, data FROM jobs").fetchall():
+        job = json_format.Parse(row["data"], pb.JobApplication(), ignore_unknown_fields=True)
+        conn.execute(
+            f"UPDATE jobs SET ({_STATS}) = (?,?,?) WHERE user_id = ? AND id = ?",  # noqa: S608
+            (*_stats_values(job), row["user_id"], row["id"]),
+        )
+    conn.execute(
+        "CREATE INDEX jobs_stats ON jobs(user_id, id, company, position, status, source,"
+        " applied_date, update_time, reached, sent_at, answered_at)"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     # 1: the first release.
     """
@@ -143,6 +167,9 @@ MIGRATIONS: list[Migration] = [
     """,
     # 2: derived columns for filters, keyset paging and statistics; imports; calendar feeds.
     _backfill_v2,
+    # 3: what statistics need, derived at write time (records.StatsRow), in an index that
+    # statistics read without touching the rows and their documents.
+    _stats_columns_v3,
 ]
 
 
@@ -189,8 +216,9 @@ class SqliteJobStore:
     @staticmethod
     def _insert(conn: sqlite3.Connection, user_id: str, job: pb.JobApplication) -> None:
         conn.execute(
-            f"INSERT INTO jobs (user_id, id, {_DERIVED}) VALUES ({','.join('?' * 24)})",  # noqa: S608
-            (user_id, records.job_id(job), *_values(job)),
+            f"INSERT INTO jobs (user_id, id, {_DERIVED}, {_STATS})"  # noqa: S608
+            f" VALUES ({','.join('?' * 27)})",
+            (user_id, records.job_id(job), *_values(job), *_stats_values(job)),
         )
 
     async def create(
@@ -263,9 +291,9 @@ class SqliteJobStore:
             updated = mutate(current)
             updated.etag = new_etag()
             conn.execute(
-                f"UPDATE jobs SET ({_DERIVED}) = ({','.join('?' * 22)})"  # noqa: S608
+                f"UPDATE jobs SET ({_DERIVED}, {_STATS}) = ({','.join('?' * 25)})"  # noqa: S608
                 " WHERE user_id = ? AND id = ?",
-                (*_values(updated), user_id, job_id),
+                (*_values(updated), *_stats_values(updated), user_id, job_id),
             )
             return updated
 
@@ -327,23 +355,42 @@ class SqliteJobStore:
     async def stats_rows(self, user_id: str) -> list[StatsRow]:
         def work(conn: sqlite3.Connection) -> list[StatsRow]:
             rows = conn.execute(
-                "SELECT id, company, position, status, source, applied_date, update_time, history"
-                " FROM jobs WHERE user_id = ?",
+                "SELECT id, company, position, status, source, applied_date, update_time,"
+                " reached, sent_at, answered_at FROM jobs WHERE user_id = ?",
                 (user_id,),
             ).fetchall()
-            return [
-                StatsRow(
-                    name=f"jobs/{r['id']}",
-                    company=r["company"],
-                    position=r["position"],
-                    status=r["status"],
-                    source=r["source"],
-                    applied_date=r["applied_date"],
-                    update_time=r["update_time"],
-                    history=[(int(s), float(t)) for s, t in json.loads(r["history"])],
+            masks: dict[int, frozenset[int]] = {}
+            out = []
+            for (
+                i,
+                company,
+                position,
+                status,
+                source,
+                applied,
+                updated,
+                mask,
+                sent,
+                answered,
+            ) in rows:
+                reached = masks.get(mask)
+                if reached is None:
+                    reached = masks[mask] = records.reached_of(mask)
+                out.append(
+                    StatsRow(
+                        f"jobs/{i}",
+                        company,
+                        position,
+                        status,
+                        source,
+                        applied,
+                        updated,
+                        reached,
+                        sent,
+                        answered,
+                    )
                 )
-                for r in rows
-            ]
+            return out
 
         return await self.db.transact(work)
 

@@ -93,4 +93,9 @@ class JobStore(Protocol):
     async def purge_closed(self, before: float) -> int:
         """Deletes closed applications unchanged since `before`; how many."""
 
+    async def delete_user(self, user_id: str) -> int:
+        """Erases everything held for the user (applications, create and import keys, the
+        calendar feed and its lookup); how many applications. Idempotent: a repeat returns 0.
+        Other users are untouched."""
+
     def close(self) -> None: ...
