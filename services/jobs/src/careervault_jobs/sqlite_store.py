@@ -439,3 +439,13 @@ class SqliteJobStore:
             return len(rows)
 
         return await self.db.transact(work)
+
+    async def delete_user(self, user_id: str) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            # One transaction: all of the user's data goes, or (on any error) none of it.
+            deleted = conn.execute("DELETE FROM jobs WHERE user_id = ?", (user_id,)).rowcount
+            for table in ("create_requests", "import_keys", "feeds"):
+                conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
+            return int(deleted)
+
+        return await self.db.transact(work)
