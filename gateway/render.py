@@ -728,27 +728,31 @@ def _local_reply_config() -> JSON:
             413: "The request body is too large.",
             429: "Too many requests; try again in a moment.",
         }.get(http_status, "%LOCAL_REPLY_BODY%")
-        mappers.append(
-            {
-                "filter": {
-                    "status_code_filter": {
-                        "comparison": {
-                            "op": "EQ",
-                            "value": {
-                                "default_value": http_status,
-                                "runtime_key": f"careervault.local_reply.{http_status}",
-                            },
-                        }
+        mapper: JSON = {
+            "filter": {
+                "status_code_filter": {
+                    "comparison": {
+                        "op": "EQ",
+                        "value": {
+                            "default_value": http_status,
+                            "runtime_key": f"careervault.local_reply.{http_status}",
+                        },
                     }
-                },
-                "body_format_override": {
-                    "json_format": {"code": code, "message": message, "details": []},
-                    "content_type": "application/json",
-                },
-                # An error is never cached (a 404 for a not-yet-deployed asset included).
-                "headers_to_add": [_header("cache-control", "no-store")],
-            }
-        )
+                }
+            },
+            "body_format_override": {
+                "json_format": {"code": code, "message": message, "details": []},
+                "content_type": "application/json",
+            },
+            # An error is never cached (a 404 for a not-yet-deployed asset included).
+            "headers_to_add": [_header("cache-control", "no-store")],
+        }
+        if http_status == 403:
+            # A token that is not an access token for this app is no credential here: the
+            # same 401 / UNAUTHENTICATED the services answer for it.
+            mapper["status_code"] = 401
+            mapper["body_format_override"]["json_format"]["code"] = 16
+        mappers.append(mapper)
     return {"mappers": mappers}
 
 
