@@ -7,7 +7,7 @@ outlive the deadline of the call being served.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
@@ -66,10 +66,16 @@ class _Relay(
         return await continuation(_details(client_call_details, self.default_timeout), request)
 
 
-def create_channel(target: str, default_timeout: float = DEFAULT_TIMEOUT) -> grpc.aio.Channel:
-    """An aio channel whose calls carry a deadline and relay the caller's context."""
+def create_channel(
+    target: str,
+    default_timeout: float = DEFAULT_TIMEOUT,
+    options: Sequence[tuple[str, Any]] = (),
+) -> grpc.aio.Channel:
+    """An aio channel whose calls carry a deadline and relay the caller's context. `options`
+    are added to the defaults (e.g. `("grpc.use_local_subchannel_pool", 1)`, so that a new
+    channel does not inherit the reconnect backoff of another one to the same target)."""
     return grpc.aio.insecure_channel(
-        target, options=_OPTIONS, interceptors=[_Relay(default_timeout)]
+        target, options=[*_OPTIONS, *options], interceptors=[_Relay(default_timeout)]
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grpc
 
-from careervault.jobs.v1 import jobs_pb2_grpc
+from careervault.jobs.v1 import jobs_pb2_grpc, user_data_pb2_grpc
 from careervault.runtime.public import PUBLIC_METHODS
 from careervault.runtime.server import ServiceSpec
 from careervault_jobs.domain import Jobs, PageTokens
@@ -20,6 +20,8 @@ from careervault_jobs.servicer import SERVICE, JobServicer
 from careervault_jobs.settings import JobsSettings
 from careervault_jobs.sqlite_store import SqliteJobStore
 from careervault_jobs.store import JobStore
+from careervault_jobs.user_data import SERVICE as USER_DATA_SERVICE
+from careervault_jobs.user_data import UserDataServicer
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 3600.0
@@ -83,7 +85,12 @@ def build_spec(settings: JobsSettings) -> ServiceSpec:
             task = asyncio.get_running_loop().create_task(_sweep(jobs, settings.retention_days))
             resources.callback(task.cancel)
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(jobs), server)
+        # Internal (identity -> jobs, for the account lifecycle); the gateway has no route to it.
+        user_data_pb2_grpc.add_UserDataServiceServicer_to_server(UserDataServicer(store), server)
 
     return ServiceSpec(
-        name="jobs", full_names=[SERVICE], register=register, public_methods=PUBLIC_METHODS
+        name="jobs",
+        full_names=[SERVICE, USER_DATA_SERVICE],
+        register=register,
+        public_methods=PUBLIC_METHODS,
     )

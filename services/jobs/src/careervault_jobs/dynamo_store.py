@@ -65,6 +65,8 @@ MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit, names and values incl
 MAX_SORT_KEY_BYTES = 1024  # DynamoDB's limit for a sort key, index sort keys included
 WRITE_ATTEMPTS = 6  # for transaction conflicts and read-modify-write races
 IMPORT_CONCURRENCY = 4
+BATCH_WRITE_MAX = 25  # DynamoDB's limit of requests per BatchWriteItem
+ERASE_ROUNDS = 5  # partition re-reads while erasing a user whose items keep appearing
 
 # Error codes that mean "the store cannot serve now", after botocore's own retries.
 UNAVAILABLE_CODES = frozenset(
@@ -799,3 +801,74 @@ class DynamoJobStore:
         """Nothing to do here: with `retention_seconds` > 0 every write of a closed application
         sets its `expire_at`, and DynamoDB's TTL deletes it (reads hide it from that moment)."""
         return 0
+
+    # -- the account lifecycle --------------------------------------------------------------
+
+    async def delete_user(self, user_id: str) -> int:
+        return await self._run(lambda: self._delete_user(user_id))
+
+    def _delete_user(self, user_id: str) -> int:
+        """Reads the user's partition (consistent Query, keys only), deletes the feed's lookup
+        item, then every item of the partition in BatchWriteItem batches; then reads again, so
+        that an item written meanwhile (a create racing the erasure) goes too. Items of expired
+        TTL that DynamoDB has not removed yet are deleted like the others.
+
+        Crash-safe and idempotent: the lookup goes before the FEED item that names it, so an
+        interrupted run leaves the FEED item for the retry to find, never an orphaned lookup
+        that would still resolve the secret to this user. A repeat finds nothing and returns 0.
+        """
+        deleted = 0
+        for _round in range(ERASE_ROUNDS):
+            keys: list[Item] = []
+            lookups: list[Item] = []
+            jobs = 0
+            for item in self._items(
+                KeyConditionExpression="#pk = :pk",
+                ProjectionExpression="#pk, #sk, #secret",
+                ExpressionAttributeNames={"#pk": "PK", "#sk": "SK", "#secret": "secret"},
+                ExpressionAttributeValues={":pk": _s(_user_pk(user_id))},
+            ):
+                keys.append({"PK": item["PK"], "SK": item["SK"]})
+                sort_key = item["SK"]["S"]
+                if sort_key == "FEED" and "secret" in item:
+                    lookups.append(_feed_lookup_key(item["secret"]["S"]))
+                elif sort_key.startswith("JOB#"):
+                    jobs += 1
+            if not keys:
+                return deleted
+            for lookup in lookups:
+                try:
+                    # Only this user's: the lookup of a (never expected) colliding secret stays.
+                    self.client.delete_item(
+                        TableName=self.table,
+                        Key=lookup,
+                        ConditionExpression="attribute_not_exists(PK) OR #user = :user",
+                        ExpressionAttributeNames={"#user": "user_id"},
+                        ExpressionAttributeValues={":user": _s(user_id)},
+                    )
+                except ClientError as e:
+                    if _code(e) != "ConditionalCheckFailedException":
+                        raise
+            self._batch_delete(keys)
+            deleted += jobs
+        raise Aborted(
+            "The account's data kept changing while it was erased; try again.",
+            reason="CONCURRENT_CHANGE",
+        )
+
+    def _batch_delete(self, keys: Sequence[Item]) -> None:
+        """Deletes the items, 25 per BatchWriteItem, resending what DynamoDB left unprocessed
+        (with backoff); Unavailable if some are still left after WRITE_ATTEMPTS."""
+        for start in range(0, len(keys), BATCH_WRITE_MAX):
+            pending: list[Any] = [
+                {"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE_MAX]
+            ]
+            for attempt in range(WRITE_ATTEMPTS):
+                response = self.client.batch_write_item(RequestItems={self.table: pending})
+                pending = list(response.get("UnprocessedItems", {}).get(self.table, []))
+                if not pending:
+                    break
+                _conflict_pause(attempt)
+            else:
+                log.warning("DynamoDB left %d deletes unprocessed", len(pending))
+                raise _unavailable()
