@@ -37,6 +37,7 @@ def user_to_pb(user: Profile) -> pb.User:
         create_time=_ts(user.create_time),
         update_time=_ts(user.update_time),
         etag=user.etag,
+        consent_time=_ts(user.consent_time) if user.consent_time else None,
     )
 
 
@@ -87,6 +88,12 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         self.backend = backend
         self.lifecycle = lifecycle
 
+    async def _issue(self, result: Tokens | Challenge) -> pb.SignInResponse:
+        """Tokens go out only to an account that is not being deleted (see lifecycle)."""
+        if isinstance(result, Tokens):
+            await self.lifecycle.check_sign_in(result, self.backend)
+        return _sign_in(result)
+
     async def SignUp(
         self, request: pb.SignUpRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SignUpResponse:
@@ -104,14 +111,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def SignIn(
         self, request: pb.SignInRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SignInResponse:
-        return _sign_in(
+        return await self._issue(
             await self.backend.sign_in(request.email, request.password, client_address(context))
         )
 
     async def RespondToChallenge(
         self, request: pb.RespondToChallengeRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SignInResponse:
-        return _sign_in(
+        return await self._issue(
             await self.backend.respond_to_challenge(
                 request.session, request.code, client_address(context)
             )
@@ -120,7 +127,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def RefreshTokens(
         self, request: pb.RefreshTokensRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SignInResponse:
-        return _sign_in(await self.backend.refresh(request.refresh_token))
+        return await self._issue(await self.backend.refresh(request.refresh_token))
 
     async def ForgotPassword(
         self, request: pb.ForgotPasswordRequest, context: grpc.aio.ServicerContext[Any, Any]
