@@ -656,3 +656,91 @@ def test_restore_and_backup_usage_errors(run: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no SQLite databases" in result.stderr
     assert not (tmp_path / "b.tar.gz").exists()
     assert run("backup", "-o", str(tmp_path / "b.tar.gz")).exit_code == 2  # --data-dir required
+
+
+# MFA and the local outbox -------------------------------------------------------------------
+
+
+class _Authenticator:
+    """Codes of strictly increasing time steps, each within the server's +-1 step window."""
+
+    def __init__(self, secret: str) -> None:
+        import pyotp
+
+        self.totp = pyotp.TOTP(secret)
+        self.last = 0
+
+    def code(self) -> str:
+        while True:
+            now = time.time()
+            current = int(now // 30)
+            step = max(self.last + 1, current - 1)
+            if step > current + 1:
+                time.sleep((step - 1) * 30 - now + 0.2)
+                continue
+            if step < current and now % 30 > 25:
+                time.sleep(30 - now % 30 + 0.2)
+                continue
+            self.last = step
+            return str(self.totp.at(step * 30))
+
+    def wrong_code(self) -> str:
+        current = int(time.time() // 30)
+        near = {self.totp.at(s * 30) for s in range(current - 3, current + 4)}
+        return next(c for c in (f"{n:06d}" for n in range(1000)) if c not in near)
+
+
+def test_mfa_setup_enable_login_with_code_and_disable(run: Cli) -> None:
+    email = _signed_in(run)
+    shown = run.ok("mfa", "setup")
+    assert "otpauth://totp/CareerVault:" in shown.stdout and "mfa enable" in shown.stderr
+    setup = json.loads(run.ok("--json", "mfa", "setup").stdout)  # a new secret replaces it
+    assert setup["otpauthUri"].startswith("otpauth://totp/CareerVault:")
+    app = _Authenticator(setup["secret"])
+
+    wrong = run("mfa", "enable", app.wrong_code())
+    assert wrong.exit_code == 1 and "MFA_CODE_INVALID" in wrong.stderr
+    enabled = run.ok("mfa", "enable", app.code())
+    assert f"MFA is on for {email}" in enabled.stdout
+
+    run.ok("logout")
+    login = run.ok("login", "--email", email, "--password", PASSWORD, "--code", app.code())
+    assert f"logged in as {email}" in login.stdout
+    me = json.loads(run.ok("--json", "whoami").stdout)
+    assert me["email"] == email and me["mfaEnabled"] is True
+
+    disabled = json.loads(run.ok("--json", "mfa", "disable", app.code()).stdout)
+    assert "mfaEnabled" not in disabled  # false is not printed in proto JSON
+    run.ok("logout")
+    run.ok("login", "--email", email, "--password", PASSWORD)  # no code asked for
+
+
+def test_outbox_shows_the_codes_sent_to_an_address(
+    run: Cli, services: Services, tmp_path: Path
+) -> None:
+    from careervault.identity.v1 import identity_pb2, identity_pb2_grpc
+
+    email = _signed_in(run)
+    with grpc.insecure_channel(services.identity) as channel:
+        identity_pb2_grpc.IdentityServiceStub(channel).ForgotPassword(
+            identity_pb2.ForgotPasswordRequest(email=email), timeout=10
+        )
+    data = str(services.data_dir)
+    listed = run.ok("outbox", "--data-dir", data, "--email", email.upper())
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["TIME", "TO", "KIND", "CODE"]
+    (row,) = lines[1:]
+    assert email in row and "reset_password" in row
+
+    (message,) = json.loads(
+        run.ok("--json", "outbox", "--data-dir", data, "--email", email).stdout
+    )["messages"]
+    assert message["to"] == email and message["kind"] == "reset_password"
+    assert (
+        len(message["code"]) == 6 and message["code"] in row and message["code"] in message["body"]
+    )
+
+    nobody = run.ok("outbox", "--data-dir", data, "--email", _email())
+    assert nobody.stdout == "" and "no messages to" in nobody.stderr
+    empty = run.ok("outbox", "--data-dir", str(tmp_path))
+    assert "no such file" in empty.stderr

@@ -48,6 +48,9 @@ DB_GLOB = "*/*.db"
 # so it keeps the mode it has (0644 when it is new).
 KEY_FILES = {
     "identity/signing-key.pem": PRIVATE,
+    # The key ring during a rotation: the next key and which key signs when.
+    "identity/signing-key.next.pem": PRIVATE,
+    "identity/keys.json": 0o644,
     "identity/jwks.json": 0o644,
     "jobs/page-token.key": PRIVATE,
 }

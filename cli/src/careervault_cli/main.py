@@ -305,6 +305,143 @@ def whoami(app: App) -> None:
     click.echo(output.to_json(user) if app.as_json else output.user_detail(user))
 
 
+@cli.group()
+def mfa() -> None:
+    """Two-step sign-in with an authenticator app (TOTP).
+
+    `mfa setup` prints a secret for the app, `mfa enable CODE` turns MFA on with a code the
+    app shows; from then on `careervault login` asks for a code (or takes `--code`).
+    """
+
+
+@mfa.command("setup")
+@json_option
+@pass_app
+def mfa_setup(app: App) -> None:
+    """Start setting up MFA: print the secret and its otpauth:// URI."""
+    reply = app.session.call(
+        lambda md: app.session.identity.SetupMfa(
+            identity_pb2.SetupMfaRequest(name=USER_ME), timeout=app.session.timeout, metadata=md
+        )
+    )
+    if app.as_json:
+        click.echo(output.to_json(reply))
+        return
+    click.echo(output.fields([("secret", reply.secret), ("uri", reply.otpauth_uri)]))
+    click.echo(
+        "add the secret to your authenticator app (or show the URI as a QR code), then run "
+        "`careervault mfa enable CODE` with the code it shows",
+        err=True,
+    )
+
+
+def _mfa_change(app: App, code: str, enable: bool) -> None:
+    session = app.session
+    if enable:
+        user = session.call(
+            lambda md: session.identity.VerifyMfa(
+                identity_pb2.VerifyMfaRequest(name=USER_ME, code=code),
+                timeout=session.timeout,
+                metadata=md,
+            )
+        )
+    else:
+        user = session.call(
+            lambda md: session.identity.DisableMfa(
+                identity_pb2.DisableMfaRequest(name=USER_ME, code=code),
+                timeout=session.timeout,
+                metadata=md,
+            )
+        )
+    if app.as_json:
+        click.echo(output.to_json(user))
+    elif user.mfa_enabled:
+        click.echo(f"MFA is on for {user.email}: sign-in now asks for a code")
+    else:
+        click.echo(f"MFA is off for {user.email}")
+
+
+@mfa.command("enable")
+@click.argument("code")
+@json_option
+@pass_app
+def mfa_enable(app: App, code: str) -> None:
+    """Turn MFA on with a CODE from the authenticator app (after `mfa setup`)."""
+    _mfa_change(app, code, enable=True)
+
+
+@mfa.command("disable")
+@click.argument("code")
+@json_option
+@pass_app
+def mfa_disable(app: App, code: str) -> None:
+    """Turn MFA off; needs a current CODE from the authenticator app."""
+    _mfa_change(app, code, enable=False)
+
+
+# Local outbox ------------------------------------------------------------------------------
+
+OUTBOX_FILE = Path("identity") / "outbox.jsonl"
+
+
+def _read_outbox(path: Path) -> list[dict[str, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror or err}") from None
+    found: list[dict[str, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            click.echo(f"warning: {path}:{number} is not JSON; skipped", err=True)
+            continue
+        if isinstance(data, dict):
+            found.append({str(k): str(v) for k, v in data.items()})
+    return found
+
+
+@cli.command()
+@click.option(
+    "--data-dir",
+    envvar="CAREERVAULT_DATA_DIR",
+    show_envvar=True,
+    default="./var",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The identity service's data directory (its CAREERVAULT_DATA_DIR).",
+)
+@click.option("--email", default=None, help="Only messages to this address.")
+@json_option
+@pass_app
+def outbox(app: App, data_dir: Path, email: str | None) -> None:
+    """Show the local outbox: the messages (confirmation and password-reset codes) that the
+    local identity service sends instead of email. Oldest first.
+
+    It is `<data dir>/identity/outbox.jsonl`, readable by the service's user only.
+    """
+    path = data_dir / OUTBOX_FILE
+    found = _read_outbox(path)
+    if email is not None:
+        wanted = email.strip().lower()
+        found = [m for m in found if m.get("to", "").lower() == wanted]
+    if app.as_json:
+        _echo_json({"messages": found})
+        return
+    if not found:
+        where = f"{path}" if path.exists() else f"{path} (no such file)"
+        click.echo(f"no messages{f' to {email}' if email else ''} in {where}", err=True)
+        return
+    rows = [
+        [m.get("time", ""), m.get("to", ""), m.get("kind", ""), m.get("code") or "-"] for m in found
+    ]
+    click.echo(output.table(["TIME", "TO", "KIND", "CODE"], rows))
+
+
 # Jobs --------------------------------------------------------------------------------------
 
 
