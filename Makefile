@@ -32,6 +32,12 @@ $(BUF): tools/buf/package.json tools/buf/package-lock.json
 	cd tools/buf && npm ci --no-audit --no-fund --silent
 	@touch $@
 
+# A second Cognito emulator for the tests moto is too lax for (codes, TOTP, DeleteUser).
+COGNITO_LOCAL := tools/cognito-local/node_modules/.bin/cognito-local
+$(COGNITO_LOCAL): tools/cognito-local/package.json tools/cognito-local/package-lock.json
+	cd tools/cognito-local && npm ci --no-audit --no-fund --silent
+	@touch $@
+
 install: $(VENV)/.synced $(BUF)
 
 build/careervault.pb: $(VENV)/.synced scripts/gen.sh $(shell find protos -name '*.proto')
@@ -52,8 +58,8 @@ fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: lint $(COGNITO_LOCAL)
+	COGNITO_LOCAL_BIN=$(CURDIR)/$(COGNITO_LOCAL) $(PY) -m pytest $(PYTEST_ARGS)
 
 unit: install gen
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -65,4 +71,4 @@ bench: install gen
 	$(PY) scripts/bench.py && $(PY) scripts/bench_jobs.py
 
 clean:
-	rm -rf build $(VENV) tools/buf/node_modules libs/src/careervault/{identity,jobs,extraction,ai}
+	rm -rf build $(VENV) tools/buf/node_modules tools/cognito-local/node_modules libs/src/careervault/{identity,jobs,extraction,ai}

@@ -32,7 +32,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def find_binary() -> str | None:
     configured = os.environ.get("COGNITO_LOCAL_BIN", "")
     if configured:
-        path = Path(configured).expanduser()
+        path = Path(configured).expanduser().resolve()
         return str(path) if path.exists() else None
     return shutil.which("cognito-local")
 
