@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    start identity, jobs and Envoy on http://localhost:8080 (Ctrl-C stops)"
 	@echo "make test   lint (ruff, mypy, buf) and every test"
-	@echo "make bench  start-up time, idle memory, latency through Envoy vs direct gRPC"
+	@echo "make bench  start-up, memory, latency via Envoy vs gRPC; jobs list/stats at scale"
 	@echo "make gen    regenerate stubs and the descriptor set from protos/"
 
 $(UV):
