@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 .PHONY: help install gen run test lint fmt unit integration bench clean
 
 help:
-	@echo "make run    start identity, jobs and Envoy on http://localhost:8080 (Ctrl-C stops)"
+	@echo "make run    start the services and Envoy on http://localhost:8080 (Ctrl-C stops)"
 	@echo "make test   lint (ruff, mypy, buf) and every test"
 	@echo "make bench  start-up, memory, latency via Envoy vs gRPC; jobs list/stats at scale"
 	@echo "make gen    regenerate stubs and the descriptor set from protos/"
@@ -40,12 +40,18 @@ $(COGNITO_LOCAL): tools/cognito-local/package.json tools/cognito-local/package-l
 
 install: $(VENV)/.synced $(BUF)
 
+# OCR for scans (extraction service): the Debian packages, when tesseract is missing.
+TESSERACT := $(shell command -v tesseract 2>/dev/null || echo /usr/bin/tesseract)
+$(TESSERACT):
+	command -v tesseract >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
+
 build/careervault.pb: $(VENV)/.synced scripts/gen.sh $(shell find protos -name '*.proto')
 	PY=$(PY) ./scripts/gen.sh
 
 gen: build/careervault.pb
 
-run: install gen
+run: install gen $(TESSERACT)
 	$(PY) scripts/run.py
 
 lint: install gen
@@ -58,7 +64,7 @@ fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint $(COGNITO_LOCAL)
+test: lint $(COGNITO_LOCAL) $(TESSERACT)
 	COGNITO_LOCAL_BIN=$(CURDIR)/$(COGNITO_LOCAL) $(PY) -m pytest $(PYTEST_ARGS)
 
 unit: install gen

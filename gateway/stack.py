@@ -44,7 +44,7 @@ SERVICE_MODULES = {
     "extraction": "careervault_extraction",
     "ai": "careervault_ai",
 }
-DEFAULT_SERVICES = ("identity", "jobs")
+DEFAULT_SERVICES = ("identity", "jobs", "extraction")
 POLL = 0.05
 
 

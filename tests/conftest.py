@@ -1,4 +1,4 @@
-"""Fixtures: one real system (identity, jobs and Envoy as processes on free ports) per session."""
+"""Fixtures: one real system (identity, jobs, extraction, Envoy as processes) per session."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def stack(data_dir: Path) -> Iterator[Stack]:
     s = Stack(
         data_dir=data_dir,
         http_port=free_port(),
-        ports={"identity": free_port(), "jobs": free_port()},
-        services=("identity", "jobs"),
+        ports={"identity": free_port(), "jobs": free_port(), "extraction": free_port()},
+        services=("identity", "jobs", "extraction"),
         # Load tests of the auth routes are not what this suite is about.
         env={"CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0"},
     )

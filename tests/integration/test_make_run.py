@@ -73,10 +73,11 @@ def test_run_starts_everything_keeps_state_and_stops_cleanly(tmp_path: Path) -> 
         "CAREERVAULT_ENVOY_ADMIN_PORT": str(free_port()),
         "CAREERVAULT_IDENTITY_PORT": str(free_port()),
         "CAREERVAULT_JOBS_PORT": str(free_port()),
+        "CAREERVAULT_EXTRACTION_PORT": str(free_port()),
     }
     proc, url, pids = start(tmp_path, env)
     try:
-        assert str(http_port) in url and len(pids) == 3, pids  # identity, jobs, envoy
+        assert str(http_port) in url and len(pids) == 4, pids  # identity, jobs, extraction, envoy
         api = httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10)
         creds = {"email": "restart@example.com", "password": PASSWORD}
         assert api.post("/v1/auth:signUp", json={**creds, "displayName": "R"}).status_code == 200
