@@ -21,6 +21,7 @@ from typing import TypeVar
 import grpc
 import platformdirs
 
+from careervault.extraction.v1 import extraction_pb2_grpc
 from careervault.identity.v1 import identity_pb2, identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
 from careervault.runtime.channels import create_sync_channel
@@ -128,6 +129,7 @@ class Settings:
     identity_addr: str
     jobs_addr: str
     timeout: float
+    extraction_addr: str = "127.0.0.1:50053"
 
 
 class Session:
@@ -154,6 +156,12 @@ class Session:
     @property
     def jobs(self) -> jobs_pb2_grpc.JobServiceStub:
         return jobs_pb2_grpc.JobServiceStub(self._channel(self.settings.jobs_addr))
+
+    @property
+    def extraction(self) -> extraction_pb2_grpc.ExtractionServiceStub:
+        return extraction_pb2_grpc.ExtractionServiceStub(
+            self._channel(self.settings.extraction_addr)
+        )
 
     def close(self) -> None:
         for channel in self._channels.values():

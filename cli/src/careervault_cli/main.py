@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from google.api import httpbody_pb2
 from google.protobuf import field_mask_pb2, json_format
 from google.type import date_pb2
 
+from careervault.extraction.v1 import extraction_pb2
 from careervault.identity.v1 import identity_pb2
 from careervault.jobs.v1 import jobs_pb2
 from careervault_cli import backup as local_backup
@@ -30,6 +32,7 @@ from careervault_cli import output
 from careervault_cli.client import (
     CliError,
     Credentials,
+    Metadata,
     Session,
     Settings,
     credentials_from,
@@ -165,6 +168,16 @@ class RootGroup(click.Group):
     help="Jobs service (gRPC).",
 )
 @click.option(
+    "--extraction",
+    "extraction_addr",
+    envvar="CAREERVAULT_EXTRACTION_ADDR",
+    default="127.0.0.1:50053",
+    show_default=True,
+    show_envvar=True,
+    metavar="HOST:PORT",
+    help="Extraction service (gRPC).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
@@ -175,14 +188,19 @@ class RootGroup(click.Group):
 @click.option("--json", "as_json", is_flag=True, help="Print protobuf JSON instead of tables.")
 @click.pass_context
 def cli(
-    ctx: click.Context, identity_addr: str, jobs_addr: str, timeout: float, as_json: bool
+    ctx: click.Context,
+    identity_addr: str,
+    jobs_addr: str,
+    extraction_addr: str,
+    timeout: float,
+    as_json: bool,
 ) -> None:
     """CareerVault from the command line, over gRPC straight to the services.
 
     Sign in with `careervault login`; credentials are kept in the user config directory
     (or $CAREERVAULT_CONFIG_DIR) with mode 0600.
     """
-    session = Session(Settings(identity_addr, jobs_addr, timeout))
+    session = Session(Settings(identity_addr, jobs_addr, timeout, extraction_addr))
     ctx.call_on_close(session.close)
     ctx.obj = App(session, as_json)
 
@@ -987,3 +1005,51 @@ def restore(app: App, data_dir: Path, archive: Path) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     cli()
+
+
+# Documents ---------------------------------------------------------------------------------
+
+EXTRACT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@cli.command("extract")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long extraction (OCR of scans can take seconds a page) may take.",
+)
+@json_option
+@pass_app
+def extract(app: App, file: Path, deadline: float) -> None:
+    """Read a resume (PDF, DOCX, image, text) into text, sections and contact details."""
+    data = file.read_bytes()
+    if len(data) > EXTRACT_MAX_BYTES:
+        raise CliError(f"{file} is larger than {EXTRACT_MAX_BYTES // (1024 * 1024)} MB")
+    request = extraction_pb2.ExtractDocumentRequest(content=data, filename=file.name)
+
+    def run(md: Metadata) -> extraction_pb2.ExtractedDocument:
+        future = app.session.extraction.ExtractDocument.future(
+            request, timeout=deadline, metadata=md
+        )
+        # Scans go through OCR: show that something is happening on a terminal.
+        started = time.monotonic()
+        shown = False
+        while not future.done():
+            if sys.stderr.isatty():
+                click.echo(
+                    f"\rextracting {file.name} ... {time.monotonic() - started:4.1f} s",
+                    nl=False,
+                    err=True,
+                )
+                shown = True
+            time.sleep(0.2)
+        if shown:
+            click.echo(err=True)
+        return future.result()
+
+    result = app.session.call(run)
+    click.echo(output.to_json(result) if app.as_json else output.outline(result))

@@ -13,6 +13,7 @@ from google.rpc import error_details_pb2
 from google.type import date_pb2, dayofweek_pb2
 from grpc_status import rpc_status
 
+from careervault.extraction.v1 import extraction_pb2 as xpb
 from careervault.identity.v1 import identity_pb2
 from careervault.jobs.v1 import jobs_pb2
 
@@ -262,3 +263,31 @@ def rpc_error(err: grpc.RpcError) -> list[str]:
     if code in HINTS:
         lines.append(f"hint: {HINTS[code]}")
     return lines
+
+
+def outline(doc: xpb.ExtractedDocument) -> str:
+    """An extracted document as a person reads it: what it is, who, and its sections."""
+    methods = ", ".join(
+        f"p{p.number} {xpb.ExtractedDocument.Method.Name(p.method).lower().replace('_', ' ')}"
+        + (f" ({p.ocr_confidence:.0f}%)" if p.method == xpb.ExtractedDocument.OCR else "")
+        for p in doc.page_info
+    )
+    lines = [f"{doc.detected_type}, {doc.pages} page(s)" + (f": {methods}" if methods else "")]
+    c = doc.contact
+    for label, value in (
+        ("name", c.name),
+        ("email", c.email),
+        ("phone", c.phone),
+        ("location", c.location),
+        ("linkedin", c.linkedin_url),
+        ("github", c.github_url),
+    ):
+        if value:
+            lines.append(f"  {label}: {value}")
+    for section in doc.sections:
+        kind = xpb.Section.Kind.Name(section.kind)
+        first = next((ln.strip() for ln in section.text.splitlines() if ln.strip()), "")
+        lines.append(f"[{kind}] {section.title}".rstrip() + (f": {first[:70]}" if first else ""))
+    for warning in doc.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
