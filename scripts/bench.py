@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -809,9 +810,21 @@ def leftovers(pids: Sequence[int]) -> list[int]:
     return alive
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+R = TypeVar("R")
+
+
+def run_main(
+    argv: Sequence[str] | None,
+    parse: Callable[[Sequence[str]], argparse.Namespace],
+    run_all: Callable[[argparse.Namespace, list[int]], R],
+    render: Callable[[R, argparse.Namespace, Sequence[str]], str],
+    write: Callable[[Path, str], None],
+    failures: tuple[type[BaseException], ...],
+) -> int:
+    """The one way a benchmark script runs: generate, measure, check nothing is left running,
+    print the markdown and, with --write, put it into the doc. Shared by bench_jobs.py."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
+    args = parse(argv)
     try:
         ensure_generated()
     except (OSError, subprocess.CalledProcessError) as exc:
@@ -820,25 +833,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     seen: list[int] = []
     t0 = time.perf_counter()
     try:
-        results = run(args, seen)
+        results = run_all(args, seen)
     except StackError as exc:
         log(f"the stack did not start: {exc}")
         return 1
-    except (grpc.RpcError, RuntimeError, OSError) as exc:
-        log(f"benchmark failed: {exc}")
+    except failures as exc:
+        log(f"benchmark failed: {exc!r}")
         return 1
     finally:
         left = leftovers(seen)
         if left:
             log(f"warning: processes still running after stop: {left}")
     log(f"done in {time.perf_counter() - t0:.1f} s; pids used: {seen}")
-    section = report(results, args, argv)
+    section = render(results, args, argv)
     print(section, end="")
     if args.write is not None:
         path = args.write if args.write.is_absolute() else Path.cwd() / args.write
-        write_doc(path, section)
+        write(path, section)
         log(f"wrote {path}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_main(
+        argv, parse_args, run, report, write_doc, (grpc.RpcError, RuntimeError, OSError)
+    )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,6 @@ import platform
 import pstats
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -61,16 +60,15 @@ from careervault_jobs.domain import Jobs, PageTokens, compute_stats  # noqa: E40
 from careervault_jobs.rules import UPDATABLE, check_size, validate  # noqa: E402
 from careervault_jobs.sqlite_store import SqliteJobStore  # noqa: E402
 from careervault_jobs.store import ImportItem, JobStore  # noqa: E402
-from gateway.stack import Stack, StackError  # noqa: E402
+from gateway.stack import Stack  # noqa: E402
 from scripts.bench import (  # noqa: E402
     Latency,
     command_line,
     cpu_model,
-    ensure_generated,
     git_revision,
-    leftovers,
     log,
     make_stack,
+    run_main,
 )
 
 T = TypeVar("T")
@@ -1041,35 +1039,14 @@ def run(args: argparse.Namespace, seen_pids: list[int]) -> Results:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    try:
-        ensure_generated()
-    except (OSError, subprocess.CalledProcessError) as exc:
-        log(f"code generation failed: {exc}")
-        return 1
-    seen: list[int] = []
-    t0 = time.perf_counter()
-    try:
-        results = run(args, seen)
-    except StackError as exc:
-        log(f"the stack did not start: {exc}")
-        return 1
-    except (RuntimeError, OSError, httpx.HTTPError, AssertionError) as exc:
-        log(f"benchmark failed: {exc!r}")
-        return 1
-    finally:
-        left = leftovers(seen)
-        if left:
-            log(f"warning: processes still running after stop: {left}")
-    log(f"done in {time.perf_counter() - t0:.1f} s; pids used: {seen}")
-    section = report(results, args, argv)
-    print(section, end="")
-    if args.write is not None:
-        path = args.write if args.write.is_absolute() else Path.cwd() / args.write
-        write_doc(path, section)
-        log(f"wrote {path}")
-    return 0
+    return run_main(
+        argv,
+        parse_args,
+        run,
+        report,
+        write_doc,
+        (RuntimeError, OSError, httpx.HTTPError, AssertionError),
+    )
 
 
 if __name__ == "__main__":

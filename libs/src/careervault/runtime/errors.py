@@ -136,10 +136,6 @@ def internal_status() -> status_pb2.Status:
     )
 
 
-def required(field_name: str) -> FieldViolation:
-    return FieldViolation(field_name, f"{field_name} is required")
-
-
 class Unimplemented(DomainError):
     """501: part of the API contract that this build does not serve yet."""
 

@@ -28,7 +28,7 @@ from careervault.jobs.v1 import jobs_pb2 as pb
 from careervault.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from careervault_jobs import calendar, records, transfer
 from careervault_jobs.filters import parse_filter, parse_order_by
-from careervault_jobs.records import CLOSED, StatsRow
+from careervault_jobs.records import ANSWERS, CLOSED, StatsRow
 from careervault_jobs.rules import (
     DEFAULT_PAGE_SIZE,
     INTERVIEW_STAGES,
@@ -36,7 +36,6 @@ from careervault_jobs.rules import (
     OFFER_STAGES,
     OUTPUT_ONLY,
     REQUEST_ID_RE,
-    RESPONSE_STAGES,
     UPDATABLE,
     check_size,
     parse_name,
@@ -56,7 +55,6 @@ FUNNEL = (
 )
 RANK: dict[int, int] = {s: i for i, s in enumerate(FUNNEL)}
 # Plain ints and frozensets: protobuf's enum wrapper is slow to read in the statistics loops.
-ANSWERED = frozenset(int(s) for s in RESPONSE_STAGES)
 INTERVIEWED = frozenset(int(s) for s in INTERVIEW_STAGES | OFFER_STAGES)
 OFFERED = frozenset(int(s) for s in OFFER_STAGES)
 MAX_STALE_LISTED = 50
@@ -134,7 +132,7 @@ def compute_stats(rows: Sequence[StatsRow], now: float, stale_days: int, weeks: 
     sent_rows: list[tuple[StatsRow, frozenset[int]]] = [
         (r, r.reached) for r in rows if r.sent_at is not None
     ]
-    responded = [(r, got) for r, got in sent_rows if got & ANSWERED]
+    responded = [(r, got) for r, got in sent_rows if got & ANSWERS]
     interviewed = sum(1 for _, got in sent_rows if got & INTERVIEWED)
     offered = sum(1 for _, got in sent_rows if got & OFFERED)
     sent = len(sent_rows)
@@ -209,7 +207,7 @@ def compute_stats(rows: Sequence[StatsRow], now: float, stale_days: int, weeks: 
         groups[r.source].append(r)
     for source, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         m_sent = [r.reached for r in members if r.sent_at is not None]
-        m_resp = sum(1 for got in m_sent if got & ANSWERED)
+        m_resp = sum(1 for got in m_sent if got & ANSWERS)
         stats.by_source.append(
             pb.SourceStats(
                 source=source,

@@ -1,8 +1,9 @@
 """The embedded jobs store: SQLite in `$CAREERVAULT_DATA_DIR/jobs/jobs.db`.
 
 Each application is kept whole as its proto JSON (`data`), with what queries filter and sort on
-copied into columns computed by `records` (casefolded text, sort keys, a compact history for
-statistics), so the SQL here means exactly what `records.matches` means for DynamoDB.
+copied into columns computed by `records` (casefolded text, sort keys, what statistics need),
+so the SQL here means exactly what `records.matches` means for DynamoDB. (Schema 2's `history`
+column is no longer written or read: schema 3's derived statistics columns replaced it.)
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ TEXT_COLUMNS = {
 _DERIVED = (
     "company, position, status, work_mode, location, source, tags, applied_date, create_time,"
     " update_time, etag, data, company_cf, position_cf, location_cf, source_cf, search,"
-    " k_create, k_update, k_applied, k_company, history"
+    " k_create, k_update, k_applied, k_company"
 )
+_MARKS = ",".join("?" * len(_DERIVED.split(",")))
 
 
 def _values(job: pb.JobApplication) -> tuple[object, ...]:
@@ -72,7 +74,6 @@ def _values(job: pb.JobApplication) -> tuple[object, ...]:
         records.sort_key(job, "update_time"),
         records.sort_key(job, "applied_date"),
         records.sort_key(job, "company"),
-        json.dumps([[h.status, records.seconds(h.change_time)] for h in job.status_history]),
     )
 
 
@@ -95,7 +96,7 @@ def _backfill_v2(conn: sqlite3.Connection) -> None:
     for row in rows:
         job = json_format.Parse(row["data"], pb.JobApplication(), ignore_unknown_fields=True)
         conn.execute(
-            f"UPDATE jobs SET ({_DERIVED}) = ({','.join('?' * 22)}) WHERE user_id = ? AND id = ?",  # noqa: S608
+            f"UPDATE jobs SET ({_DERIVED}) = ({_MARKS}) WHERE user_id = ? AND id = ?",  # noqa: S608
             (*_values(job), row["user_id"], row["id"]),
         )
     conn.execute("DROP INDEX IF EXISTS jobs_by_create")
@@ -217,7 +218,7 @@ class SqliteJobStore:
     def _insert(conn: sqlite3.Connection, user_id: str, job: pb.JobApplication) -> None:
         conn.execute(
             f"INSERT INTO jobs (user_id, id, {_DERIVED}, {_STATS})"  # noqa: S608
-            f" VALUES ({','.join('?' * 27)})",
+            f" VALUES (?,?,{_MARKS},?,?,?)",
             (user_id, records.job_id(job), *_values(job), *_stats_values(job)),
         )
 
@@ -291,7 +292,7 @@ class SqliteJobStore:
             updated = mutate(current)
             updated.etag = new_etag()
             conn.execute(
-                f"UPDATE jobs SET ({_DERIVED}, {_STATS}) = ({','.join('?' * 25)})"  # noqa: S608
+                f"UPDATE jobs SET ({_DERIVED}, {_STATS}) = ({_MARKS},?,?,?)"  # noqa: S608
                 " WHERE user_id = ? AND id = ?",
                 (*_values(updated), *_stats_values(updated), user_id, job_id),
             )
