@@ -95,6 +95,6 @@ class IdentityBackend(Protocol):
         """Deletes the account itself (the other services' data is the lifecycle's job)."""
 
     def jwks(self) -> list[dict[str, str]]:
-        """Public keys for GetJwks (empty with Cognito: its pool publishes them)."""
+        """Public keys for GetJwks (with Cognito: the pool's own keys, relayed)."""
 
     def close(self) -> None: ...
