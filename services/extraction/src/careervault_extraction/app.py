@@ -15,7 +15,11 @@ from careervault_extraction.settings import ExtractionSettings
 
 def build_spec(settings: ExtractionSettings) -> ServiceSpec:
     async def register(server: grpc.aio.Server, resources: AsyncExitStack) -> None:
-        pool = WorkerPool(settings.extraction_workers, settings.queue_size)
+        pool = WorkerPool(
+            settings.extraction_workers,
+            settings.queue_size,
+            memory_mb=settings.extraction_worker_memory_mb,
+        )
         resources.callback(pool.close)
         pool.warm()
         servicer = ExtractionServicer(pool, settings.limits)

@@ -65,7 +65,7 @@ def sniff(data: bytes, filename: str) -> str:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 if "word/document.xml" in z.namelist():
                     return DOCX
-        except (zipfile.BadZipFile, ValueError, OSError):
+        except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, RuntimeError):
             return ""
         return ""
     image = _image_type(data)

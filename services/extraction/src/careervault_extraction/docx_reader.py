@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,17 @@ from careervault.runtime.errors import InvalidArgument
 from careervault_extraction.limits import Limits
 
 CHUNK = 64 * 1024
+# What zipfile raises for a damaged archive: bad headers, a corrupt deflate stream, an
+# unsupported version or method, an encryption flag (RuntimeError: password required).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    ValueError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+)
 MAX_MEMBERS = 2000
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -34,7 +46,7 @@ def checked_package(data: bytes, limits: Limits) -> bytes:
     unreadable = InvalidArgument("The DOCX file is damaged.", reason="DOCX_UNREADABLE")
     try:
         source = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except ZIP_ERRORS:
         raise unreadable from None
     out = io.BytesIO()
     total = 0
@@ -58,7 +70,7 @@ def checked_package(data: bytes, limits: Limits) -> bytes:
                         parts.append(chunk)
             except InvalidArgument:
                 raise
-            except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            except ZIP_ERRORS:
                 raise unreadable from None
             target.writestr(info.filename, b"".join(parts))
     return out.getvalue()
@@ -69,9 +81,22 @@ def read_docx(data: bytes, limits: Limits, doc: pb.ExtractedDocument) -> str:
 
     package = checked_package(data, limits)
     try:
-        document = docx.Document(io.BytesIO(package))
-    except Exception:
+        # python-docx fails in its own ways on a package whose parts are not what their
+        # names say (AttributeError, KeyError, ...): all of it is a damaged file.
+        text = _document_text(docx.Document(io.BytesIO(package)))
+    except MemoryError:
+        raise  # the worker's memory cap: DOCUMENT_TOO_COMPLEX, not a damaged file
+    except Exception as exc:
+        if _lxml_out_of_memory(exc):
+            raise MemoryError from None
         raise InvalidArgument("The DOCX file cannot be read.", reason="DOCX_UNREADABLE") from None
+    doc.pages = 1
+    doc.page_info.add(number=1, method=pb.ExtractedDocument.TEXT_LAYER)
+    return text
+
+
+def _document_text(document: Any) -> str:
+    """Headers, the body (paragraphs, tables, content controls, text boxes), footers."""
     blocks: list[str] = []
     seen_headers: set[str] = set()
     for section in document.sections:
@@ -88,9 +113,12 @@ def read_docx(data: bytes, limits: Limits, doc: pb.ExtractedDocument) -> str:
             if text and text not in seen_footers:
                 seen_footers.add(text)
                 blocks.append(text)
-    doc.pages = 1
-    doc.page_info.add(number=1, method=pb.ExtractedDocument.TEXT_LAYER)
     return "\n".join(b for b in blocks if b.strip())
+
+
+def _lxml_out_of_memory(exc: Exception) -> bool:
+    """libxml2 reports a failed allocation as a parse error."""
+    return "memory" in str(exc).lower() and "alloc" in str(exc).lower()
 
 
 def _part_text(part: Any) -> str:
@@ -98,6 +126,8 @@ def _part_text(part: Any) -> str:
         if part.is_linked_to_previous:
             return ""
         return "\n".join(_body_blocks(part._element))
+    except MemoryError:
+        raise
     except Exception:
         return ""
 

@@ -12,8 +12,10 @@ import logging
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 
 from careervault.extraction.v1 import extraction_pb2 as pb
 from careervault.extraction.v1 import extraction_pb2_grpc
@@ -37,17 +39,23 @@ _ERRORS = {
 }
 
 
-def _init_worker() -> None:
-    # tesseract is a child of the worker: one OpenMP thread each, or they fight for the cores.
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+# Seconds kept back from the caller's deadline for outlining and answering after OCR stops.
+DEADLINE_MARGIN = 1.5
+# What a refused caller is told to wait before trying again.
+BUSY_RETRY_SECONDS = 5
 
 
 class WorkerPool:
-    """A spawn-context process pool with a bounded number of waiting extractions."""
+    """A spawn-context process pool with a bounded number of waiting extractions.
 
-    def __init__(self, workers: int, queue: int) -> None:
+    `memory_mb` caps each worker's address space from its start (worker.init); every
+    extraction also applies the cap its Limits carry, so the cap holds either way.
+    """
+
+    def __init__(self, workers: int, queue: int, memory_mb: int = 0) -> None:
         self.workers = workers
         self.queue = queue
+        self.memory_mb = memory_mb
         self.in_flight = 0
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         self._executor = self._new_executor()
@@ -56,7 +64,8 @@ class WorkerPool:
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
+            initializer=worker.init,
+            initargs=(self.memory_mb,),
         )
 
     async def run(self, data: bytes, filename: str, content_type: str, limits: Limits) -> bytes:
@@ -64,7 +73,10 @@ class WorkerPool:
             raise ResourceExhausted(
                 "The extraction service is busy; try again in a few seconds.",
                 reason="EXTRACTION_BUSY",
-                metadata={"queue": str(self.queue)},
+                metadata={
+                    "queue": str(self.queue),
+                    "retryAfterSeconds": str(BUSY_RETRY_SECONDS),
+                },
             )
         self.in_flight += 1
         try:
@@ -101,6 +113,8 @@ class WorkerPool:
 
 
 class ExtractionServicer(extraction_pb2_grpc.ExtractionServiceServicer):
+    """ExtractDocument (base64 in JSON) and UploadDocument (the raw body) share `_extract`."""
+
     def __init__(self, pool: WorkerPool, limits: Limits) -> None:
         self.pool = pool
         self.limits = limits
@@ -108,25 +122,42 @@ class ExtractionServicer(extraction_pb2_grpc.ExtractionServiceServicer):
     async def ExtractDocument(
         self, request: pb.ExtractDocumentRequest, context: object
     ) -> pb.ExtractedDocument:
-        size = len(request.content)
+        return await self._extract(
+            request.content, request.filename, request.content_type, context, "content"
+        )
+
+    async def UploadDocument(
+        self, request: pb.UploadDocumentRequest, context: object
+    ) -> pb.ExtractedDocument:
+        return await self._extract(
+            request.body.data, request.filename, request.body.content_type, context, "body"
+        )
+
+    async def _extract(
+        self, content: bytes, filename: str, content_type: str, context: object, field: str
+    ) -> pb.ExtractedDocument:
+        size = len(content)
         if size == 0:
             raise InvalidArgument(
                 "The file is empty.",
                 reason="EMPTY_FILE",
-                violations=[FieldViolation("content", "the file is empty")],
+                violations=[FieldViolation(field, "the file is empty")],
             )
         if size > self.limits.max_bytes:
             raise InvalidArgument(
                 f"The file is {size} bytes; at most {self.limits.max_bytes} are accepted.",
                 reason="FILE_TOO_LARGE",
-                violations=[FieldViolation("content", "file too large")],
+                violations=[FieldViolation(field, "file too large")],
                 metadata={"max_bytes": str(self.limits.max_bytes)},
             )
         start = time.monotonic()
+        limits = self.limits
+        remaining = _time_remaining(context)
+        if remaining is not None:
+            # OCR stops in time for an answer with what was read, rather than a timeout.
+            limits = replace(limits, ocr_deadline=start + remaining - DEADLINE_MARGIN)
         try:
-            raw = await self.pool.run(
-                request.content, request.filename, request.content_type, self.limits
-            )
+            raw = await self.pool.run(content, filename, content_type, limits)
         except Exception as exc:
             log.info(
                 "extraction refused",
@@ -149,3 +180,10 @@ class ExtractionServicer(extraction_pb2_grpc.ExtractionServiceServicer):
             },
         )
         return doc
+
+
+def _time_remaining(context: object) -> float | None:
+    """Seconds left before the caller's deadline, None without one."""
+    remaining: Callable[[], float | None] | None = getattr(context, "time_remaining", None)
+    value = remaining() if remaining is not None else None
+    return float(value) if value is not None else None
