@@ -57,6 +57,8 @@ MIB = 1024 * 1024
 # A 10 MiB document grows by a third in base64, plus the JSON around it.
 DEFAULT_UPLOAD_BYTES = 14 * MIB
 DEFAULT_BODY_BYTES = 1 * MIB
+# A raw upload (the body is the file, no base64): the extraction service's own file limit.
+DEFAULT_RAW_UPLOAD_BYTES = 10 * MIB
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,14 @@ RATE_LIMITED_PUBLIC_METHODS = frozenset(
     m.strip("/").replace("/", ".") for m in _public.CREDENTIAL_METHODS
 )
 
+# What the gateway routes when CAREERVAULT_GATEWAY_SERVICES is not set: every service.
+DEFAULT_GATEWAY_SERVICES = "identity,jobs,extraction,ai"
+
 # Routes that carry documents get the large body limit; the CSV import is an upload too.
 UPLOAD_PREFIXES = ("/v1/documents", "/v1/resumes", "/v1/jobs:import")
+# Routes whose body is the file itself: their limit is the file limit, so a file too large
+# for the service gets a 413 here instead of travelling to it.
+RAW_UPLOAD_PATHS = frozenset({"/v1/documents:upload"})
 # Document parsing, OCR and generation can take long; everything else answers in 15 s.
 SLOW_SERVICES = frozenset({"extraction", "ai"})
 
@@ -134,6 +142,8 @@ JWT_PROVIDER = "careervault"
 JWT_REQUIREMENT = "access_token"
 BODY_LIMIT_FILTER = "careervault.body_limit"
 UPLOAD_LIMIT_FILTER = "careervault.upload_body_limit"
+RAW_UPLOAD_LIMIT_FILTER = "careervault.raw_upload_body_limit"
+BODY_LIMIT_FILTERS = (BODY_LIMIT_FILTER, UPLOAD_LIMIT_FILTER, RAW_UPLOAD_LIMIT_FILTER)
 CORS_PREFLIGHT_CLUSTER = "cors_preflight"
 
 CONTENT_TYPES = {
@@ -205,6 +215,7 @@ class GatewayConfig:
     health_interval: float = 2.0
     max_body_bytes: int = DEFAULT_BODY_BYTES
     max_upload_bytes: int = DEFAULT_UPLOAD_BYTES
+    max_raw_upload_bytes: int = DEFAULT_RAW_UPLOAD_BYTES
     # Requests per second for each public auth endpoint (bucket holds twice that); 0 = off.
     auth_rate_limit: int = 50
     ca_file: Path = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -230,7 +241,7 @@ class GatewayConfig:
         names = (
             list(services)
             if services is not None
-            else _split(env.get("CAREERVAULT_GATEWAY_SERVICES", "identity,jobs"))
+            else _split(env.get("CAREERVAULT_GATEWAY_SERVICES", DEFAULT_GATEWAY_SERVICES))
         )
         unknown = [n for n in names if n not in SERVICES]
         if unknown:
@@ -295,6 +306,12 @@ class GatewayConfig:
             max_body_bytes=_int(env, "CAREERVAULT_GATEWAY_MAX_BODY_BYTES", DEFAULT_BODY_BYTES),
             max_upload_bytes=_int(
                 env, "CAREERVAULT_GATEWAY_MAX_UPLOAD_BYTES", DEFAULT_UPLOAD_BYTES
+            ),
+            # Follows the extraction service's file limit unless set on its own.
+            max_raw_upload_bytes=_int(
+                env,
+                "CAREERVAULT_GATEWAY_MAX_RAW_UPLOAD_BYTES",
+                _int(env, "CAREERVAULT_EXTRACTION_MAX_BYTES", DEFAULT_RAW_UPLOAD_BYTES),
             ),
             auth_rate_limit=_int(env, "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT", 50),
             ca_file=path(
@@ -558,10 +575,16 @@ def _api_route(cfg: GatewayConfig, b: Binding) -> JSON:
             "envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig",
             requirement_name=JWT_REQUIREMENT,
         )
-    if b.template.startswith(UPLOAD_PREFIXES):
-        per_filter[BODY_LIMIT_FILTER] = _filter_disabled()
+    # One body limit per route; the others are off there.
+    if b.template in RAW_UPLOAD_PATHS:
+        limit = RAW_UPLOAD_LIMIT_FILTER
+    elif b.template.startswith(UPLOAD_PREFIXES):
+        limit = UPLOAD_LIMIT_FILTER
     else:
-        per_filter[UPLOAD_LIMIT_FILTER] = _filter_disabled()
+        limit = BODY_LIMIT_FILTER
+    for name in BODY_LIMIT_FILTERS:
+        if name != limit:
+            per_filter[name] = _filter_disabled()
     out: JSON = {
         "name": b.method,
         # Personal data: never stored by a browser or a proxy.
@@ -853,7 +876,7 @@ def _http_filters(cfg: GatewayConfig) -> list[JSON]:
         },
         {"name": "envoy.filters.http.jwt_authn", "typed_config": _jwt_authn(cfg)},
         {"name": "envoy.filters.http.rbac", "typed_config": _rbac(cfg)},
-        # Two limits, each route turns one of them off. The filter has no per-route setting,
+        # Three limits, each route keeps one of them. The filter has no per-route setting,
         # and the transcoder's own max_request_body_size bounds a buffer, not the body.
         {
             "name": BODY_LIMIT_FILTER,
@@ -867,6 +890,13 @@ def _http_filters(cfg: GatewayConfig) -> list[JSON]:
             "typed_config": _typed(
                 "envoy.extensions.filters.http.body_size_limit.v3.BodySizeLimit",
                 max_request_bytes=cfg.max_upload_bytes,
+            ),
+        },
+        {
+            "name": RAW_UPLOAD_LIMIT_FILTER,
+            "typed_config": _typed(
+                "envoy.extensions.filters.http.body_size_limit.v3.BodySizeLimit",
+                max_request_bytes=cfg.max_raw_upload_bytes,
             ),
         },
         {"name": "envoy.filters.http.grpc_json_transcoder", "typed_config": _transcoder(cfg)},
@@ -917,7 +947,7 @@ def _transcoder(cfg: GatewayConfig) -> JSON:
         case_insensitive_enum_parsing=True,
         query_param_unescape_plus=True,
         # Buffers the whole request; the body_size_limit filters enforce the real limits.
-        max_request_body_size=cfg.max_upload_bytes + MIB,
+        max_request_body_size=max(cfg.max_upload_bytes, cfg.max_raw_upload_bytes) + MIB,
         max_response_body_size=64 * MIB,
         print_options={
             "add_whitespace": False,

@@ -44,7 +44,7 @@ SERVICE_MODULES = {
     "extraction": "careervault_extraction",
     "ai": "careervault_ai",
 }
-DEFAULT_SERVICES = ("identity", "jobs", "extraction")
+DEFAULT_SERVICES = ("identity", "jobs", "extraction", "ai")
 POLL = 0.05
 
 
@@ -585,6 +585,53 @@ class Stack:
         old.close()
         replica = 0 if name == old.service else int(name.rsplit("-", 1)[1])
         self._wait_services([self._start_service(old.service, replica)])
+
+    def spawn(
+        self,
+        service: str,
+        name: str,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> Child:
+        """Starts one more process of `service` beside the stack, with extra environment, and
+        returns once it is healthy (tests: an ai service configured for Gemini and pointed at
+        a fake server). It reaches the stack's services like the others do, is not behind
+        Envoy (call it over gRPC at `grpc_target`-style `127.0.0.1:<child.port>`), and is
+        stopped with the stack or by `discard(name)`."""
+        if service not in SERVICE_MODULES:
+            raise StackError(f"unknown service {service}; known: {list(SERVICE_MODULES)}")
+        if name in self.children:
+            raise StackError(f"a process named {name} exists already")
+        port = port if port is not None else free_port()
+        child_env = self._child_env(service, port, 0)
+        child_env.update(env or {})
+        child = Child(
+            name=name,
+            service=service,
+            argv=[self.python, "-m", SERVICE_MODULES[service]],
+            env=child_env,
+            log_path=self.logs_dir / f"{name}.log",
+            port=port,
+        )
+        self.children[name] = child
+        child.start(self.root)
+        self._event(f"{name:<10} starting on 127.0.0.1:{port} (pid {child.pid})")
+        try:
+            self._wait_services([child])
+        except BaseException:
+            self.discard(name)
+            raise
+        return child
+
+    def discard(self, name: str) -> None:
+        """Stops one process (SIGTERM, then SIGKILL to its group) and forgets it."""
+        child = self.children.pop(name)
+        if child.running():
+            child.signal(signal.SIGTERM)
+            if not child.wait(self.stop_timeout):
+                child.kill_group()
+                child.wait(2.0)
+        child.close()
 
     def stop(self) -> None:
         """Envoy drains first, then the services get SIGTERM (they drain themselves); whatever

@@ -1,4 +1,4 @@
-"""Fixtures: one real system (identity, jobs, extraction, Envoy as processes) per session."""
+"""Fixtures: one real system (identity, jobs, extraction, ai, Envoy as processes) per session."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
-from gateway.stack import Stack, free_port
+from gateway.stack import Stack, free_ports
 from tests.support.clients import User, identity_stub, jobs_stub, new_user
 
 
@@ -20,11 +20,13 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def stack(data_dir: Path) -> Iterator[Stack]:
+    services = ("identity", "jobs", "extraction", "ai")
+    http_port, *grpc_ports = free_ports(1 + len(services))
     s = Stack(
         data_dir=data_dir,
-        http_port=free_port(),
-        ports={"identity": free_port(), "jobs": free_port(), "extraction": free_port()},
-        services=("identity", "jobs", "extraction"),
+        http_port=http_port,
+        ports=dict(zip(services, grpc_ports, strict=True)),
+        services=services,
         # Load tests of the auth routes are not what this suite is about.
         env={"CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0"},
     )

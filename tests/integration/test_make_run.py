@@ -74,10 +74,12 @@ def test_run_starts_everything_keeps_state_and_stops_cleanly(tmp_path: Path) -> 
         "CAREERVAULT_IDENTITY_PORT": str(free_port()),
         "CAREERVAULT_JOBS_PORT": str(free_port()),
         "CAREERVAULT_EXTRACTION_PORT": str(free_port()),
+        "CAREERVAULT_AI_PORT": str(free_port()),
     }
     proc, url, pids = start(tmp_path, env)
     try:
-        assert str(http_port) in url and len(pids) == 4, pids  # identity, jobs, extraction, envoy
+        # identity, jobs, extraction, ai, envoy
+        assert str(http_port) in url and len(pids) == 5, pids
         api = httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10)
         creds = {"email": "restart@example.com", "password": PASSWORD}
         assert api.post("/v1/auth:signUp", json={**creds, "displayName": "R"}).status_code == 200
@@ -88,6 +90,13 @@ def test_run_starts_everything_keeps_state_and_stops_cleanly(tmp_path: Path) -> 
             json={"company": "Kept", "position": "Dev"},
         )
         assert made.status_code == 200
+        analysis = api.post(
+            "/v1/resumes:analyze",
+            headers={"authorization": f"Bearer {token}"},
+            json={"resumeText": "Python developer", "jobDescription": "We need Python."},
+        )
+        assert analysis.status_code == 200, analysis.text
+        assert analysis.json()["provider"]["name"] == "local"
     finally:
         if proc.poll() is None:
             stop(proc, pids)

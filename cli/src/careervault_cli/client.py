@@ -21,6 +21,7 @@ from typing import TypeVar
 import grpc
 import platformdirs
 
+from careervault.ai.v1 import ai_pb2_grpc
 from careervault.extraction.v1 import extraction_pb2_grpc
 from careervault.identity.v1 import identity_pb2, identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
@@ -130,6 +131,7 @@ class Settings:
     jobs_addr: str
     timeout: float
     extraction_addr: str = "127.0.0.1:50053"
+    ai_addr: str = "127.0.0.1:50054"
 
 
 class Session:
@@ -162,6 +164,10 @@ class Session:
         return extraction_pb2_grpc.ExtractionServiceStub(
             self._channel(self.settings.extraction_addr)
         )
+
+    @property
+    def ai(self) -> ai_pb2_grpc.AiServiceStub:
+        return ai_pb2_grpc.AiServiceStub(self._channel(self.settings.ai_addr))
 
     def close(self) -> None:
         for channel in self._channels.values():

@@ -24,11 +24,12 @@ from google.api import httpbody_pb2
 from google.protobuf import field_mask_pb2, json_format
 from google.type import date_pb2
 
+from careervault.ai.v1 import ai_pb2
 from careervault.extraction.v1 import extraction_pb2
 from careervault.identity.v1 import identity_pb2
 from careervault.jobs.v1 import jobs_pb2
+from careervault_cli import ai_output, output
 from careervault_cli import backup as local_backup
-from careervault_cli import output
 from careervault_cli.client import (
     CliError,
     Credentials,
@@ -178,6 +179,16 @@ class RootGroup(click.Group):
     help="Extraction service (gRPC).",
 )
 @click.option(
+    "--ai",
+    "ai_addr",
+    envvar="CAREERVAULT_AI_ADDR",
+    default="127.0.0.1:50054",
+    show_default=True,
+    show_envvar=True,
+    metavar="HOST:PORT",
+    help="AI service (gRPC).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
@@ -192,6 +203,7 @@ def cli(
     identity_addr: str,
     jobs_addr: str,
     extraction_addr: str,
+    ai_addr: str,
     timeout: float,
     as_json: bool,
 ) -> None:
@@ -200,7 +212,7 @@ def cli(
     Sign in with `careervault login`; credentials are kept in the user config directory
     (or $CAREERVAULT_CONFIG_DIR) with mode 0600.
     """
-    session = Session(Settings(identity_addr, jobs_addr, timeout, extraction_addr))
+    session = Session(Settings(identity_addr, jobs_addr, timeout, extraction_addr, ai_addr))
     ctx.call_on_close(session.close)
     ctx.obj = App(session, as_json)
 
@@ -1053,3 +1065,338 @@ def extract(app: App, file: Path, deadline: float) -> None:
 
     result = app.session.call(run)
     click.echo(output.to_json(result) if app.as_json else output.outline(result))
+
+
+# AI: analysis, interview preparation, cover letters, chat ----------------------------------
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+AI_MAX_TEXT_CHARS = 60_000  # the AI service's default CAREERVAULT_AI_MAX_TEXT_CHARS
+CHAT_HISTORY = 40  # messages sent back with each turn (the service takes at most 50)
+CHAT_QUIT = ("exit", "quit", "/exit", "/quit", ":q")
+TONE = click.Choice(["formal", "friendly", "concise"], case_sensitive=False)
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(
+            f"{path} is not UTF-8 text", hint=f"save the {what} as UTF-8 or pass a PDF/DOCX"
+        ) from None
+    if not text.strip():
+        raise CliError(f"{path} is empty")
+    if len(text) > AI_MAX_TEXT_CHARS:
+        raise CliError(f"{path} is longer than {AI_MAX_TEXT_CHARS:,} characters")
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class JobRef:
+    """A job given as a text file (its description) or as a saved job's name."""
+
+    description: str = ""
+    name: str = ""
+
+
+class JobSource(_StrParam):
+    """A file holding a job description, else `jobs/<id>` or `<id>` of a saved job."""
+
+    name = "file_or_job"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, JobRef):
+            return value
+        raw = str(value).strip()
+        path = Path(raw).expanduser()
+        if path.is_file():
+            return JobRef(description=_read_text(path, "job description"))
+        job_id = raw.removeprefix(output.JOB_PREFIX)
+        if _JOB_ID.fullmatch(job_id) and not path.suffix:
+            return JobRef(name=output.JOB_PREFIX + job_id)
+        self.fail(
+            f"{value!r} is neither a file with a job description nor a job name "
+            "(`jobs/<id>` or `<id>`)",
+            param,
+            ctx,
+        )
+
+
+JOB_SOURCE = JobSource()
+
+
+def job_source_option(required: bool = True) -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        option = click.option(
+            "--job",
+            "job_ref",
+            type=JOB_SOURCE,
+            required=required,
+            metavar="FILE_OR_JOB",
+            help="A text file with the job description, or a saved job (`jobs/<id>` or <id>).",
+        )
+        return option(f)
+
+    return decorate
+
+
+def deadline_option(default: float) -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        option = click.option(
+            "--deadline",
+            type=click.FloatRange(min=1),
+            default=default,
+            show_default=True,
+            metavar="SECONDS",
+            help="How long the AI service may take (a scanned resume goes through OCR first).",
+        )
+        return option(f)
+
+    return decorate
+
+
+def _is_text(path: Path) -> bool:
+    return path.suffix.lower() in TEXT_SUFFIXES
+
+
+def _read_document(path: Path) -> bytes:
+    data = path.read_bytes()
+    if len(data) > EXTRACT_MAX_BYTES:
+        raise CliError(f"{path} is larger than {EXTRACT_MAX_BYTES // (1024 * 1024)} MB")
+    if not data:
+        raise CliError(f"{path} is empty")
+    return data
+
+
+def _waiting(future: Any, label: str) -> Any:
+    """The future's result; on a terminal, a running timer on stderr meanwhile."""
+    started = time.monotonic()
+    shown = False
+    while not future.done():
+        if sys.stderr.isatty():
+            click.echo(f"\r{label} ... {time.monotonic() - started:4.1f} s", nl=False, err=True)
+            shown = True
+        time.sleep(0.1)
+    if shown:
+        click.echo("\r" + " " * (len(label) + 12) + "\r", nl=False, err=True)
+    return future.result()
+
+
+def _resume_text(app: App, path: Path, deadline: float) -> str:
+    """A .txt/.md resume as it is; any other file read by the extraction service."""
+    if _is_text(path):
+        return _read_text(path, "resume")
+    request = extraction_pb2.ExtractDocumentRequest(
+        content=_read_document(path), filename=path.name
+    )
+    result: extraction_pb2.ExtractedDocument = app.session.call(
+        lambda md: _waiting(
+            app.session.extraction.ExtractDocument.future(request, timeout=deadline, metadata=md),
+            f"reading {path.name}",
+        )
+    )
+    if not result.text.strip():
+        raise CliError(f"no text could be read from {path}")
+    return result.text
+
+
+def _provider_note(info: Any) -> None:
+    line = ai_output.provider_line(info)
+    if line:
+        click.echo(line, err=True)
+
+
+@cli.command("analyze")
+@click.argument("resume", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@job_source_option()
+@click.option("--save", is_flag=True, help="Save the result on the job (needs a saved job).")
+@deadline_option(120.0)
+@json_option
+@pass_app
+def analyze(app: App, resume: Path, job_ref: JobRef, save: bool, deadline: float) -> None:
+    """Match a RESUME against a job and explain the score.
+
+    RESUME: a .txt or .md file is sent as text; any other file (PDF, DOCX, an image) is sent
+    as a document, which the service reads with the extraction service. Prints the score, its
+    breakdown, the matched and missing skills with their evidence, what to change, and which
+    provider answered.
+    """
+    if save and not job_ref.name:
+        raise CliError("--save needs a saved job", hint="pass --job jobs/<id>")
+    request = ai_pb2.AnalyzeResumeRequest(
+        job_description=job_ref.description, job=job_ref.name, save=save
+    )
+    if _is_text(resume):
+        request.resume_text = _read_text(resume, "resume")
+    else:
+        request.document.CopyFrom(
+            ai_pb2.Document(content=_read_document(resume), filename=resume.name)
+        )
+    result: ai_pb2.ResumeAnalysis = app.session.call(
+        lambda md: _waiting(
+            app.session.ai.AnalyzeResume.future(request, timeout=deadline, metadata=md),
+            f"analysing {resume.name}",
+        )
+    )
+    click.echo(output.to_json(result) if app.as_json else ai_output.analysis(result))
+    if save:
+        click.echo(f"saved on {job_ref.name}", err=True)
+
+
+@cli.command("interview")
+@job_source_option()
+@click.option(
+    "--resume",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Tailor the questions to this resume (its gaps, its bullets); .txt/.md or a document.",
+)
+@click.option(
+    "--count", type=click.IntRange(1, 30), default=None, help="How many questions (default 10)."
+)
+@deadline_option(60.0)
+@json_option
+@pass_app
+def interview(
+    app: App, job_ref: JobRef, resume: Path | None, count: int | None, deadline: float
+) -> None:
+    """Interview questions for a job: technical, role, behavioural (with a STAR outline from
+    your own bullets when a resume is given), the gaps to prepare for, and company research."""
+    request = ai_pb2.PrepareInterviewRequest(
+        job_description=job_ref.description, job=job_ref.name, question_count=count or 0
+    )
+    if resume is not None:
+        request.resume_text = _resume_text(app, resume, deadline)
+    result: ai_pb2.PrepareInterviewResponse = app.session.call(
+        lambda md: app.session.ai.PrepareInterview(request, timeout=deadline, metadata=md)
+    )
+    click.echo(output.to_json(result) if app.as_json else ai_output.interview(result))
+
+
+@cli.command("cover-letter")
+@click.argument("resume", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@job_source_option()
+@click.option("--tone", type=TONE, default="formal", show_default=True)
+@deadline_option(60.0)
+@json_option
+@pass_app
+def cover_letter(app: App, resume: Path, job_ref: JobRef, tone: str, deadline: float) -> None:
+    """A cover letter draft for a job from RESUME (.txt/.md, or a document read by the
+    extraction service). The local provider fills a template with your matched evidence and
+    says so; edit the draft before sending it."""
+    request = ai_pb2.GenerateCoverLetterRequest(
+        resume_text=_resume_text(app, resume, deadline),
+        job_description=job_ref.description,
+        job=job_ref.name,
+        tone=tone.lower(),
+    )
+    result: ai_pb2.CoverLetter = app.session.call(
+        lambda md: app.session.ai.GenerateCoverLetter(request, timeout=deadline, metadata=md)
+    )
+    if app.as_json:
+        click.echo(output.to_json(result))
+        return
+    click.echo(result.text)
+    _provider_note(result.provider)
+
+
+class _ChatFailed(Exception):
+    def __init__(self, error: ai_pb2.ChatError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _chat_turn(app: App, history: list[ai_pb2.ChatMessage], job: str, deadline: float) -> str:
+    """Sends the conversation, prints the answer as it streams in, returns it."""
+    request = ai_pb2.ChatRequest(messages=history[-CHAT_HISTORY:], job=job)
+
+    def start(md: Metadata) -> tuple[Any, ai_pb2.ChatResponse | None]:
+        stream = app.session.ai.Chat(request, timeout=deadline, metadata=md)
+        # The first message proves the call was accepted (a refused token raises here, and
+        # `call` refreshes it and starts again).
+        return stream, next(stream, None)
+
+    stream, first = app.session.call(start)
+    answer: list[str] = []
+    info: ai_pb2.ProviderInfo | None = None
+    message = first
+    while message is not None:
+        if app.as_json:
+            click.echo(json_format.MessageToJson(message, indent=None))
+        if message.HasField("provider"):
+            info = message.provider
+        if message.delta:
+            answer.append(message.delta)
+            if not app.as_json:
+                click.echo(message.delta, nl=False)
+                sys.stdout.flush()
+        if message.HasField("error"):
+            if answer and not app.as_json:
+                click.echo()
+            raise _ChatFailed(message.error)
+        message = next(stream, None)
+    if answer and not app.as_json:
+        click.echo()
+    if info is not None and (info.fell_back or info.reason) and not app.as_json:
+        _provider_note(info)
+    return "".join(answer)
+
+
+@cli.command("chat")
+@click.option(
+    "--job", "job", type=JOB, default=None, help="A saved job (`jobs/<id>`) to talk about."
+)
+@click.option("--message", "-m", default=None, help="Ask one question, print the answer and exit.")
+@deadline_option(60.0)
+@json_option
+@pass_app
+def chat(app: App, job: str | None, message: str | None, deadline: float) -> None:
+    """Talk to the career assistant; answers stream in as they are written.
+
+    It knows your applications and your latest analysis. Without -m it is a conversation:
+    type a message, an empty line does nothing, `exit` or Ctrl-D ends it. With --json each
+    streamed message is printed as one JSON line.
+    """
+    history: list[ai_pb2.ChatMessage] = []
+
+    def ask(text: str) -> None:
+        history.append(ai_pb2.ChatMessage(role="user", content=text))
+        try:
+            reply = _chat_turn(app, history, job or "", deadline)
+        except _ChatFailed as failed:
+            history.pop()
+            raise CliError(f"{failed.error.code}: {failed.error.message}") from None
+        except grpc.RpcError:
+            history.pop()
+            raise
+        history.append(ai_pb2.ChatMessage(role="assistant", content=reply or "(no answer)"))
+
+    if message is not None:
+        if not message.strip():
+            raise CliError("the message is empty")
+        ask(message)
+        return
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo("Career assistant: ask about your search; `exit` or Ctrl-D to leave.", err=True)
+    while True:
+        try:
+            line = input("you> " if interactive else "")
+        except EOFError:
+            if interactive:
+                click.echo(err=True)
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in CHAT_QUIT:
+            return
+        try:
+            ask(text)
+        except CliError as err:  # an error inside the stream: say so, keep the conversation
+            click.echo(f"error: {err.message}", err=True)
+        if interactive:
+            click.echo()

@@ -23,7 +23,9 @@ BAR_WIDTH = 40
 
 HINTS = {
     grpc.StatusCode.UNAUTHENTICATED: "run `careervault login`",
-    grpc.StatusCode.UNAVAILABLE: "is the service running? check --identity / --jobs",
+    grpc.StatusCode.UNAVAILABLE: (
+        "is the service running? check --identity, --jobs, --extraction, --ai"
+    ),
     grpc.StatusCode.DEADLINE_EXCEEDED: "the service did not answer in time; try a larger --timeout",
     grpc.StatusCode.ABORTED: "the job changed meanwhile; read it again and retry",
 }

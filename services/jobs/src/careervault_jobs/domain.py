@@ -364,7 +364,7 @@ class Jobs:
                 elif field in ("tags", "contacts", "interviews"):
                     updated.ClearField(field)  # type: ignore[arg-type]
                     getattr(updated, field).extend(getattr(job, field))
-                elif field in ("applied_date", "salary", "next_action"):
+                elif field in ("applied_date", "salary", "next_action", "analysis"):
                     updated.ClearField(field)  # type: ignore[arg-type]
                     if job.HasField(field):  # type: ignore[arg-type]
                         getattr(updated, field).CopyFrom(getattr(job, field))

@@ -31,6 +31,17 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_RECORD_BYTES = 300_000
 MAX_TAGS, MAX_TAG = 20, 50
 MAX_CONTACTS, MAX_INTERVIEWS = 50, 50
+# A saved analysis: bounded like the rest, well inside MAX_RECORD_BYTES.
+ANALYSIS_LIMITS = {
+    "summary": 4000,
+    "provider": 50,
+    "component": 100,
+    "explanation": 2000,
+    "skill": 200,
+    "suggestion": 2000,
+}
+MAX_ANALYSIS_COMPONENTS, MAX_ANALYSIS_SKILLS, MAX_ANALYSIS_SUGGESTIONS = 20, 200, 50
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 UPDATABLE = {
     "company",
     "position",
@@ -47,6 +58,8 @@ UPDATABLE = {
     "contacts",
     "interviews",
     "next_action",
+    # A saved resume analysis (the AI service writes it with UpdateJob, mask `analysis`).
+    "analysis",
 }
 OUTPUT_ONLY = {"name", "status_history", "create_time", "update_time", "etag"}
 INTERVIEW_STAGES = {Status.PHONE_SCREEN, Status.TECHNICAL_INTERVIEW, Status.FINAL_INTERVIEW}
@@ -122,8 +135,71 @@ def validate(job: pb.JobApplication, fields: Iterable[str]) -> None:
         problems.append(FieldViolation("interviews", f"at most {MAX_INTERVIEWS} interviews"))
     if "next_action" in fields and job.next_action.HasField("due_date"):
         problems += _check_date("next_action.due_date", job.next_action.due_date)
+    if "analysis" in fields and job.HasField("analysis"):
+        problems += _check_analysis(job.analysis)
     if problems:
         raise InvalidArgument("Check the highlighted fields.", violations=problems)
+
+
+def _check_analysis(a: pb.SavedAnalysis) -> list[FieldViolation]:
+    """A saved analysis: scores in range, texts and lists bounded."""
+    problems: list[FieldViolation] = []
+    lim = ANALYSIS_LIMITS
+    if not 0 <= a.match_score <= 100:
+        problems.append(FieldViolation("analysis.match_score", "between 0 and 100"))
+    for field in ("summary", "provider"):
+        if len(getattr(a, field)) > lim[field]:
+            problems.append(FieldViolation(f"analysis.{field}", f"at most {lim[field]} characters"))
+    if CONTROL.search(a.provider):
+        problems.append(FieldViolation("analysis.provider", "no control characters"))
+    if a.resume_sha256 and not SHA256_RE.match(a.resume_sha256):
+        problems.append(FieldViolation("analysis.resume_sha256", "64 lowercase hex digits"))
+    if len(a.score_breakdown) > MAX_ANALYSIS_COMPONENTS:
+        problems.append(
+            FieldViolation(
+                "analysis.score_breakdown", f"at most {MAX_ANALYSIS_COMPONENTS} components"
+            )
+        )
+    for c in a.score_breakdown:
+        if (
+            len(c.component) > lim["component"]
+            or len(c.explanation) > lim["explanation"]
+            or not 0 <= c.score <= 100
+            or not 0 <= c.weight <= 1
+        ):
+            problems.append(
+                FieldViolation(
+                    "analysis.score_breakdown",
+                    f"component names up to {lim['component']} characters, explanations up to "
+                    f"{lim['explanation']}, scores 0-100, weights 0-1",
+                )
+            )
+            break
+    for field in ("matched_skills", "missing_skills"):
+        skills = getattr(a, field)
+        if len(skills) > MAX_ANALYSIS_SKILLS or any(
+            len(s) > lim["skill"] or CONTROL.search(s) for s in skills
+        ):
+            problems.append(
+                FieldViolation(
+                    f"analysis.{field}",
+                    f"at most {MAX_ANALYSIS_SKILLS} skills of up to {lim['skill']} characters "
+                    "on one line",
+                )
+            )
+    if len(a.suggestions) > MAX_ANALYSIS_SUGGESTIONS or any(
+        len(s) > lim["suggestion"] for s in a.suggestions
+    ):
+        problems.append(
+            FieldViolation(
+                "analysis.suggestions",
+                f"at most {MAX_ANALYSIS_SUGGESTIONS} suggestions of up to {lim['suggestion']} "
+                "characters",
+            )
+        )
+    if a.HasField("analyze_time") and not 0 <= a.analyze_time.seconds <= 4_102_444_800:
+        problems.append(FieldViolation("analysis.analyze_time", "a time between 1970 and 2100"))
+    return problems
 
 
 def check_size(job: pb.JobApplication) -> None:

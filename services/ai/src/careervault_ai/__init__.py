@@ -1,0 +1,1 @@
+"""CareerVault AI service."""
