@@ -678,12 +678,18 @@ def test_a_full_pool_answers_ai_busy_at_once(isolated_ai: Child, alice: User) ->
     barrier = threading.Barrier(6)
 
     def one(i: int) -> str:
+        # Every line new to the embedding cache: each analysis takes about a second, so the
+        # six calls overlap however loaded the machine is.
+        fresh = "\n".join(
+            f"- Led migration {i}.{k} ({uuid.uuid4().hex[:8]}) of service {k} to a new platform"
+            for k in range(150)
+        )
         barrier.wait()
         try:
             analyze(
                 ai,
                 alice,
-                resume_text=f"{long_resume}\nReference {i} {uuid.uuid4().hex}",
+                resume_text=f"{long_resume}\n{fresh}",
                 job_description=JOB_DESCRIPTION,
             )
         except grpc.RpcError as exc:

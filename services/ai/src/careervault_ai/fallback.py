@@ -38,6 +38,8 @@ from careervault_ai.settings import AiSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# An answer that says who gave it.
+R = TypeVar("R", pb.ResumeAnalysis, pb.PrepareInterviewResponse, pb.CoverLetter)
 
 # Seconds of the caller's deadline kept back for the local answer after Gemini gives up.
 LOCAL_MARGIN = 2.0
@@ -232,11 +234,13 @@ class Chain:
 
     # -- the RPCs -------------------------------------------------------------------------------
 
-    async def analyze(self, route: Route, resume: Resume, job: Job) -> pb.ResumeAnalysis:
+    async def _answer(self, route: Route, make: Callable[[Provider], Awaitable[R]]) -> R:
+        """One unary answer: from the external provider when the route allows it, else (or
+        when it fails) from `local` in the bounded pool; `provider` says who and why."""
         reason, fell_back = route.reason, False
         if route.external and self.external is not None:
             try:
-                result = await self._external(lambda p: p.analyze(resume, job))
+                result = await self._external(make)
             except Fallback as fb:
                 reason, fell_back = fb.reason, True
             else:
@@ -244,45 +248,22 @@ class Chain:
                 return result
         local = (await self._local()).provider
         assert local is not None
-        result = await self.pool.guard(lambda: local.analyze(resume, job))
+        result = await self.pool.guard(lambda: make(local))
         result.provider.CopyFrom(await self.local_info(fell_back, reason))
         return result
+
+    async def analyze(self, route: Route, resume: Resume, job: Job) -> pb.ResumeAnalysis:
+        return await self._answer(route, lambda p: p.analyze(resume, job))
 
     async def prepare_interview(
         self, route: Route, job: Job, resume: Resume | None, count: int
     ) -> pb.PrepareInterviewResponse:
-        reason, fell_back = route.reason, False
-        if route.external and self.external is not None:
-            try:
-                result = await self._external(lambda p: p.prepare_interview(job, resume, count))
-            except Fallback as fb:
-                reason, fell_back = fb.reason, True
-            else:
-                result.provider.CopyFrom(self.external_info())
-                return result
-        local = (await self._local()).provider
-        assert local is not None
-        result = await self.pool.guard(lambda: local.prepare_interview(job, resume, count))
-        result.provider.CopyFrom(await self.local_info(fell_back, reason))
-        return result
+        return await self._answer(route, lambda p: p.prepare_interview(job, resume, count))
 
     async def cover_letter(
         self, route: Route, resume: Resume, job: Job, tone: str
     ) -> pb.CoverLetter:
-        reason, fell_back = route.reason, False
-        if route.external and self.external is not None:
-            try:
-                result = await self._external(lambda p: p.cover_letter(resume, job, tone))
-            except Fallback as fb:
-                reason, fell_back = fb.reason, True
-            else:
-                result.provider.CopyFrom(self.external_info())
-                return result
-        local = (await self._local()).provider
-        assert local is not None
-        result = await self.pool.guard(lambda: local.cover_letter(resume, job, tone))
-        result.provider.CopyFrom(await self.local_info(fell_back, reason))
-        return result
+        return await self._answer(route, lambda p: p.cover_letter(resume, job, tone))
 
     async def chat(
         self, route: Route, turns: Sequence[ChatTurn], context: ChatContext, note: str = ""

@@ -440,13 +440,26 @@ def _title_words(title: str) -> set[str]:
     return out
 
 
+_QUALIFIERS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_TITLE_TAIL = re.compile(r"\s*(?:,|\s[-\u2013\u2014|/]\s|:)\s*")
+
+
+def _core_title(title: str) -> str:
+    """The role itself: without parenthesised qualifiers ("(Python)", "(m/w/d)") and the team,
+    product or place after a comma or a dash ("..., Payments Platform", "... - Berlin")."""
+    core = _TITLE_TAIL.split(_QUALIFIERS.sub(" ", title), maxsplit=1)[0]
+    return core.strip() or title
+
+
 def title_similarity(job_title: str, resume_title: str) -> float:
-    """0..1: word overlap of two titles (seniority ignored, synonyms folded), raised to the
-    embedding cosine of the two titles when that is higher."""
+    """0..1: word overlap of two titles (seniority ignored, synonyms folded), the job's title
+    taken whole or as its core role, whichever overlaps more; raised to the embedding cosine
+    of the two titles when that is higher."""
     a, b = _title_words(job_title), _title_words(resume_title)
     if not a or not b:
         return 0.0
-    overlap = len(a & b) / len(a)
+    core = _title_words(_core_title(job_title)) or a
+    overlap = max(len(a & b) / len(a), len(core & b) / len(core))
     vec = embeddings.encoder().encode([job_title, resume_title])
     cosine = float(np.clip(vec[0] @ vec[1], 0.0, 1.0))
     semantic = max(0.0, (cosine - 0.35) / 0.5)
