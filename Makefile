@@ -12,13 +12,15 @@ PY := $(VENV)/bin/python
 BUF := tools/buf/node_modules/.bin/buf
 PYTEST_ARGS ?=
 
-.PHONY: help install gen run test lint fmt unit integration bench clean
+.PHONY: help install gen run test lint fmt unit integration ocr chromium web web-test bench eval clean
 
 help:
 	@echo "make run    start the services and Envoy on http://localhost:8080 (Ctrl-C stops)"
-	@echo "make test   lint (ruff, mypy, buf) and every test"
-	@echo "make bench  start-up, memory, latency via Envoy vs gRPC; jobs list/stats at scale"
-	@echo "make gen    regenerate stubs and the descriptor set from protos/"
+	@echo "make test   lint (ruff, mypy, buf, tsc) and every test (pytest, Vitest, Playwright in Chromium)"
+	@echo "make bench  start-up, memory, latency via Envoy vs gRPC; jobs list/stats at scale; extraction (PDF, DOCX, scans); AI analysis"
+	@echo "make eval   quality of the local AI analysis on the labelled set (docs/ai-quality.md)"
+	@echo "make gen    regenerate stubs, the descriptor set and the SPA's API types from protos/"
+	@echo "make web    build the web app into web/dist (served by the gateway)"
 
 $(UV):
 	$(PYTHON) -m pip install --user --quiet "uv==$(UV_VERSION)"
@@ -38,43 +40,93 @@ $(COGNITO_LOCAL): tools/cognito-local/package.json tools/cognito-local/package-l
 	cd tools/cognito-local && npm ci --no-audit --no-fund --silent
 	@touch $@
 
+# checkov for the Terraform checks (tests/deploy/test_terraform.py): its own uv project and lock
+# in tools/checkov, so its many dependencies never meet the application's uv.lock.
+CHECKOV := tools/checkov/.venv/bin/checkov
+$(CHECKOV): tools/checkov/pyproject.toml tools/checkov/uv.lock | $(UV)
+	$(UV) sync --project tools/checkov --locked --quiet
+	@touch $@
+
 install: $(VENV)/.synced $(BUF)
 
-# OCR for scans (extraction service): the Debian packages, when tesseract is missing.
-TESSERACT := $(shell command -v tesseract 2>/dev/null || echo /usr/bin/tesseract)
-$(TESSERACT):
-	command -v tesseract >/dev/null || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
+# OCR for scans (extraction service): tesseract with English, German, French and Spanish data
+# (CAREERVAULT_EXTRACTION_OCR_LANGUAGES picks among them), from Debian when any is missing.
+OCR_LANGS := eng deu fra spa
+TESSERACT := ocr
+ocr:
+	@missing=$$(for l in $(OCR_LANGS); do \
+	  tesseract --list-langs 2>/dev/null | grep -qx "$$l" || echo "tesseract-ocr-$$l"; done); \
+	if ! command -v tesseract >/dev/null || [ -n "$$missing" ]; then \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr $$missing; \
+	fi
 
-build/careervault.pb: $(VENV)/.synced scripts/gen.sh $(shell find protos -name '*.proto')
+build/careervault.pb: $(VENV)/.synced scripts/gen.sh scripts/gen_ts.py $(shell find protos -name '*.proto')
 	PY=$(PY) ./scripts/gen.sh
 
-gen: build/careervault.pb
+# The SPA's API types come out of gen.sh with the descriptor set; this rule only covers a
+# checkout whose descriptor set predates them.
+web/src/api/types.gen.ts: build/careervault.pb scripts/gen_ts.py
+	$(PY) scripts/gen_ts.py && touch $@
 
-run: install gen $(TESSERACT)
+gen: build/careervault.pb web/src/api/types.gen.ts
+
+# The web app (web/): npm ci when node_modules is missing or the lock changed, and a production
+# build into web/dist (hashed assets, no source maps) when any source is newer than the build.
+# The gateway serves web/dist when it exists at stack start (gateway/render.py).
+WEB_DEPS := web/node_modules/.ci-stamp
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
+  web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: $(WEB_DEPS) $(WEB_SOURCES) web/src/api/types.gen.ts
+	cd web && npm run build --silent
+
+web: web/dist/index.html
+
+# Headless browser for the end-to-end tests (tests/web): Debian's chromium, when missing.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+run: install gen ocr web
 	$(PY) scripts/run.py
 
-lint: install gen
+lint: install gen $(WEB_DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(BUF) lint
+	cd web && npm run typecheck --silent
 
 fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint $(COGNITO_LOCAL) $(TESSERACT)
+# Component tests of the web app (Vitest, jsdom).
+web-test: $(WEB_DEPS) web/src/api/types.gen.ts
+	cd web && npm test --silent
+
+# The web app is built before pytest: the end-to-end tests (tests/web) drive it in Chromium
+# through the gateway, which serves web/dist.
+test: lint web-test web chromium $(COGNITO_LOCAL) $(CHECKOV) ocr
 	COGNITO_LOCAL_BIN=$(CURDIR)/$(COGNITO_LOCAL) $(PY) -m pytest $(PYTEST_ARGS)
 
 unit: install gen
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-integration: install gen
+integration: install gen ocr
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: install gen
-	$(PY) scripts/bench.py && $(PY) scripts/bench_jobs.py
+bench: install gen $(TESSERACT)
+	$(PY) scripts/bench.py && $(PY) scripts/bench_jobs.py && $(PY) scripts/bench_extraction.py && $(PY) scripts/bench_ai.py
+
+eval: install gen
+	$(PY) scripts/eval_ai.py
 
 clean:
-	rm -rf build $(VENV) tools/buf/node_modules tools/cognito-local/node_modules libs/src/careervault/{identity,jobs,extraction,ai}
+	rm -rf build $(VENV) tools/buf/node_modules tools/cognito-local/node_modules tools/checkov/.venv libs/src/careervault/{identity,jobs,extraction,ai}
+	rm -rf web/dist web/node_modules web/src/api/types.gen.ts

@@ -115,6 +115,8 @@ UPLOAD_PREFIXES = ("/v1/documents", "/v1/resumes", "/v1/jobs:import")
 # Routes whose body is the file itself: their limit is the file limit, so a file too large
 # for the service gets a 413 here instead of travelling to it.
 RAW_UPLOAD_PATHS = frozenset({"/v1/documents:upload"})
+# The REST API's OpenAPI document (scripts/gen_openapi.py), generated from the descriptor set.
+OPENAPI_PATH = "/v1/openapi.json"
 # Document parsing, OCR and generation can take long; everything else answers in 15 s.
 SLOW_SERVICES = frozenset({"extraction", "ai"})
 
@@ -222,6 +224,11 @@ class GatewayConfig:
     # Proxies in front of Envoy whose X-Forwarded-For entries are trusted (0 locally).
     trusted_hops: int = 0
     access_log: bool = True
+    # Each upstream name is one proxy with many tasks behind it (ECS Service Connect), not one
+    # host per task: Envoy then neither ejects the host (it would eject the whole service) nor
+    # stops routing when a health probe, which reaches some task, fails (ECS and the proxy
+    # judge the tasks).
+    upstreams_behind_proxy: bool = False
 
     @classmethod
     def from_env(
@@ -319,6 +326,8 @@ class GatewayConfig:
             ),
             trusted_hops=_int(env, "CAREERVAULT_GATEWAY_TRUSTED_HOPS", 0),
             access_log=env.get("CAREERVAULT_GATEWAY_ACCESS_LOG", "1") not in ("0", "false", "no"),
+            upstreams_behind_proxy=env.get("CAREERVAULT_GATEWAY_UPSTREAMS_BEHIND_PROXY", "0")
+            in ("1", "true", "yes"),
         )
 
 
@@ -429,10 +438,13 @@ def load_bindings(descriptor: Path, services: Sequence[str]) -> list[Binding]:
                 bindings.append(
                     Binding(short, f"{full}.{m.name}", verb, template, m.server_streaming)
                 )
+    # Each enabled service's public methods must be routed (a method belongs to the service
+    # whose full name prefixes it).
+    enabled = {SERVICES[n].full_name for n in services}
     missing = {
         m
         for m in PUBLIC_METHODS
-        if "identity" in services and m not in {b.method for b in bindings}
+        if m.rsplit(".", 1)[0] in enabled and m not in {b.method for b in bindings}
     }
     if missing:
         # The public list is kept here by hand; fail loudly when the protos drift from it.
@@ -601,6 +613,42 @@ def _api_route(cfg: GatewayConfig, b: Binding) -> JSON:
     return out
 
 
+def openapi_document(cfg: GatewayConfig) -> str:
+    """The OpenAPI document of the routed services, from the descriptor set Envoy transcodes
+    with (scripts/gen_openapi.py), as compact JSON."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.append(str(REPO_ROOT))
+    from scripts import gen_openapi
+
+    doc = gen_openapi.document(
+        gen_openapi.load(cfg.descriptor), [SERVICES[s].full_name for s in cfg.services]
+    )
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def _openapi_route(cfg: GatewayConfig) -> JSON:
+    """`GET /v1/openapi.json`: the document, inlined in the configuration (so an image needs
+    no extra file) and public like the JWKS."""
+    body = openapi_document(cfg)
+    if len(body.encode()) > MIB:
+        raise ConfigError("the OpenAPI document exceeds max_direct_response_body_size_bytes")
+    return {
+        "name": "openapi",
+        "match": {
+            "path": OPENAPI_PATH,
+            "headers": [
+                {"name": ":method", "string_match": {"safe_regex": {"regex": "^(GET|HEAD)$"}}}
+            ],
+        },
+        "direct_response": {"status": 200, "body": {"inline_string": body}},
+        "response_headers_to_add": [
+            _header("content-type", "application/json"),
+            _header("cache-control", "no-cache"),
+        ],
+        "typed_per_filter_config": _non_api_filter_config(),
+    }
+
+
 def _rate_limit(rps: int, name: str) -> JSON:
     return _typed(
         "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
@@ -636,6 +684,7 @@ def _routes(cfg: GatewayConfig, bindings: Sequence[Binding]) -> list[JSON]:
             }
         )
     routes += [_api_route(cfg, b) for b in bindings]
+    routes.append(_openapi_route(cfg))
 
     # A known path with a method it does not have: 405 with the methods it does have.
     verbs_by_regex: dict[str, list[str]] = {}
@@ -1065,6 +1114,9 @@ def _service_cluster(cfg: GatewayConfig, name: str) -> JSON:
     }
     if not static:
         cluster["dns_lookup_family"] = "V4_PREFERRED"
+    if cfg.upstreams_behind_proxy:
+        del cluster["outlier_detection"]
+        del cluster["common_lb_config"]
     return cluster
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Generates the Python stubs (messages, gRPC, mypy .pyi) into libs/src and the descriptor set
-# Envoy's transcoder reads into build/. The one way generated code is made; never edit it.
+# Generates the Python stubs (messages, gRPC, mypy .pyi) into libs/src, the descriptor set
+# Envoy's transcoder reads into build/, and the SPA's API types (web/src/api/types.gen.ts).
+# The one way generated code is made; never edit it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -30,4 +31,7 @@ for d in api type rpc; do
   mkdir -p build/protodeps/google/$d
   cp "$SITE"/google/$d/*.proto build/protodeps/google/$d/
 done
-echo "generated: $OUT/careervault/{identity,jobs,extraction,ai}/v1, build/careervault.pb"
+# The SPA's TypeScript types for the REST JSON (not committed, like the stubs).
+$PY scripts/gen_ts.py --descriptor build/careervault.pb --out web/src/api/types.gen.ts >/dev/null
+$PY scripts/gen_openapi.py --descriptor build/careervault.pb --out build/openapi.json >/dev/null
+echo "generated: $OUT/careervault/{identity,jobs,extraction,ai}/v1, build/careervault.pb, web/src/api/types.gen.ts"

@@ -11,6 +11,7 @@ Exit status: 0 after Ctrl-C or SIGTERM, 1 when something failed to start or died
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,18 @@ def ensure_generated() -> None:
     subprocess.run([str(ROOT / "scripts" / "gen.sh")], cwd=ROOT, env=env, check=True)
 
 
+def ensure_web() -> None:
+    """`make run` builds the web app first (`make web`); alone, this builds it when missing.
+    Without npm the gateway serves web/placeholder, which says how to build it."""
+    if (ROOT / "web" / "dist" / "index.html").is_file():
+        return
+    if not (shutil.which("npm") and shutil.which("make")):
+        print("the web app is not built and npm is missing: serving the placeholder page")
+        return
+    print("building the web app (make web)", flush=True)
+    subprocess.run(["make", "--no-print-directory", "web"], cwd=ROOT, check=True)
+
+
 def status(message: str) -> None:
     print(message, flush=True)
 
@@ -46,6 +59,11 @@ def main() -> int:
         ensure_generated()
     except (OSError, subprocess.CalledProcessError) as exc:
         print(f"code generation failed: {exc}", file=sys.stderr)
+        return 1
+    try:
+        ensure_web()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"building the web app failed: {exc}", file=sys.stderr)
         return 1
 
     stop = threading.Event()

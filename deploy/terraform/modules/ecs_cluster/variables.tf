@@ -1,0 +1,4 @@
+variable "prefix" {
+  description = "Cluster name."
+  type        = string
+}
