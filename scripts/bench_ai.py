@@ -42,22 +42,16 @@ import argparse
 import base64
 import contextlib
 import cProfile
-import datetime as dt
-import gc
-import http.client
+import functools
 import itertools
 import json
 import os
-import platform
 import pstats
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
-import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,48 +66,52 @@ import grpc  # noqa: E402
 
 from careervault.ai.v1 import ai_pb2 as pb  # noqa: E402 (needs the path above)
 from careervault.ai.v1 import ai_pb2_grpc  # noqa: E402
-from gateway.stack import Stack, free_ports  # noqa: E402
+from gateway.stack import Stack  # noqa: E402
 from scripts.bench import (  # noqa: E402
+    IDLE_SECONDS,
+    LARGE_GRPC_OPTIONS,
     Latency,
+    Load,
     Memory,
-    command_line,
-    cpu_model,
+    Metadata,
+    Rest,
+    arg_parser,
+    clean_env,
+    cores,
     envoy_version,
-    git_revision,
+    int_list,
+    load_average,
+    loadavg,
     log,
     memory,
+    memory_values,
+    mib,
+    ms,
+    ms_cells,
+    package_version,
+    read_memory,
+    refusable_load,
+    row,
+    run_facts,
     run_main,
+    running_stack,
+    section_writer,
+    sign_up,
+    table,
+    timed,
 )
 
-START_MARKER = "<!-- bench-ai:start -->"
-END_MARKER = "<!-- bench-ai:end -->"
-PASSWORD = "Bench-Passw0rd!"
 SERVICES = ("identity", "jobs", "extraction", "ai")
 OTHERS = ("identity", "jobs", "extraction", "envoy")
 TARGET_ANALYSIS_MS = 300.0
 TARGET_LOAD_S = 1.0
-IDLE_SECONDS = 2.0
 TIMEOUT = 60.0
-GRPC_OPTIONS = [
-    ("grpc.enable_http_proxy", 0),
-    ("grpc.max_send_message_length", 16 * 1024 * 1024),
-    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-]
 ANALYZE = "/v1/resumes:analyze"
 INTERVIEW = "/v1/interviews:prepare"
 LETTER = "/v1/coverLetters:generate"
 CHAT = "/v1/assistant:chat"
 EXTRACT = "/v1/documents:extract"
 CHAT_QUESTION = "How does my resume fit the job I analysed last, and what should I improve first?"
-
-Metadata = tuple[tuple[str, str], ...]
-
-
-class Lat(Latency):
-    @property
-    def p95(self) -> float:
-        return self._ms(0.95)
-
 
 # --- the texts ---------------------------------------------------------------------------------
 
@@ -286,63 +284,6 @@ def pdf_pages(data: bytes) -> tuple[int, str]:
 # --- clients -----------------------------------------------------------------------------------
 
 
-class Refused(Exception):
-    """The service said not now (HTTP 429 / RESOURCE_EXHAUSTED)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def error_reason(body: bytes) -> str:
-    """The ErrorInfo reason of a JSON error from the gateway, or what there is instead."""
-    try:
-        error = json.loads(body)
-        for detail in error.get("details", []):
-            if detail.get("reason"):
-                return str(detail["reason"])
-        return str(error.get("message", ""))[:80] or "no reason"
-    except (ValueError, AttributeError):
-        return body[:80].decode(errors="replace")
-
-
-class Rest:
-    """POSTs JSON over one keep-alive HTTP/1.1 connection to Envoy; reconnects if it closes."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port = port
-        self.headers = {
-            "content-type": "application/json",
-            "accept": "application/json",
-            "authorization": f"Bearer {token}",
-        }
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-        self.reconnects = 0
-
-    def response(self, path: str, body: bytes) -> http.client.HTTPResponse:
-        try:
-            self.conn.request("POST", path, body=body, headers=self.headers)
-            return self.conn.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
-            self.conn.close()
-            self.reconnects += 1
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-            self.conn.request("POST", path, body=body, headers=self.headers)
-            return self.conn.getresponse()
-
-    def post(self, path: str, body: bytes) -> bytes:
-        resp = self.response(path, body)
-        data = resp.read()
-        if resp.status == 429:
-            raise Refused(error_reason(data))
-        if resp.status != 200:
-            raise RuntimeError(f"POST {path}: HTTP {resp.status}: {data[:300]!r}")
-        return data
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 def analyze_body(resume: str) -> bytes:
     return json.dumps({"resumeText": resume, "jobDescription": JOB}).encode()
 
@@ -374,29 +315,17 @@ def check_analysis(label: str, answer: dict[str, Any] | pb.ResumeAnalysis) -> in
 class Row:
     label: str
     path: str  # "Envoy (REST)" or "gRPC direct"
-    latency: Lat
+    latency: Latency
     note: str = ""
 
 
 @dataclass
 class Chat:
-    first_message: Lat
-    first_text: Lat
-    end: Lat
+    first_message: Latency
+    first_text: Latency
+    end: Latency
     pieces: int
     chars: int
-
-
-@dataclass
-class Load:
-    clients: int
-    latency: Lat  # answered requests only
-    refused: Counter[str]
-    reconnects: int = 0
-
-    @property
-    def per_s(self) -> float:
-        return len(self.latency.samples) / self.latency.wall if self.latency.wall else 0.0
 
 
 @dataclass
@@ -442,20 +371,6 @@ class Results:
     reconnects: int = 0
 
 
-def timed(call: Callable[[], object], n: int, warmup: int) -> Lat:
-    for _ in range(warmup):
-        call()
-    gc.collect()
-    samples = [0.0] * n
-    clock = time.perf_counter
-    t0 = clock()
-    for i in range(n):
-        start = clock()
-        call()
-        samples[i] = clock() - start
-    return Lat("", samples, clock() - t0)
-
-
 # The engine's load as the service does it (fallback._Engine.load -> LocalProvider.warm), in a
 # fresh interpreter; the resume variants and the job come on stdin.
 LOAD_PROBE = r"""
@@ -493,7 +408,7 @@ print(json.dumps(out))
 
 
 def probe_load(n: int, results: Results) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERVAULT_")}
+    env = clean_env()
     for i in range(n):
         stdin = json.dumps({"resumes": [resume_text("cold"), resume_text("new")], "job": JOB})
         t0 = time.perf_counter()
@@ -521,13 +436,12 @@ def probe_load(n: int, results: Results) -> None:
 
 def probe_imports(results: Results) -> None:
     """`python -X importtime` of the engine's module: self time summed by top-level package."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERVAULT_")}
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import careervault_ai.local.provider"],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env=clean_env(),
         timeout=120,
         check=False,
     )
@@ -567,7 +481,7 @@ def measure_spawns(stack: Stack, md: Metadata, n: int, results: Results, seen: l
         if child.pid is not None:
             seen.append(child.pid)
         try:
-            with grpc.insecure_channel(f"127.0.0.1:{child.port}", options=GRPC_OPTIONS) as ch:
+            with grpc.insecure_channel(f"127.0.0.1:{child.port}", options=LARGE_GRPC_OPTIONS) as ch:
                 stub = ai_pb2_grpc.AiServiceStub(ch)
                 request = pb.AnalyzeResumeRequest(
                     resume_text=resume_text("cold"), job_description=JOB
@@ -593,8 +507,8 @@ def measure_spawns(stack: Stack, md: Metadata, n: int, results: Results, seen: l
 def measure_analysis(
     stack: Stack, token: str, md: Metadata, args: argparse.Namespace, results: Results
 ) -> None:
-    rest = Rest(stack.http_port, token)
-    channel = grpc.insecure_channel(stack.grpc_target("ai"), options=GRPC_OPTIONS)
+    rest = Rest(stack.http_port, token, TIMEOUT)
+    channel = grpc.insecure_channel(stack.grpc_target("ai"), options=LARGE_GRPC_OPTIONS)
     stub = ai_pb2_grpc.AiServiceStub(channel)
     repeated = resume_text("new")
     cases = (
@@ -629,8 +543,8 @@ def measure_analysis(
 def measure_others(
     stack: Stack, token: str, md: Metadata, args: argparse.Namespace, results: Results
 ) -> None:
-    rest = Rest(stack.http_port, token)
-    channel = grpc.insecure_channel(stack.grpc_target("ai"), options=GRPC_OPTIONS)
+    rest = Rest(stack.http_port, token, TIMEOUT)
+    channel = grpc.insecure_channel(stack.grpc_target("ai"), options=LARGE_GRPC_OPTIONS)
     stub = ai_pb2_grpc.AiServiceStub(channel)
     n = args.pdfs
     try:
@@ -703,7 +617,7 @@ def measure_others(
 
 def measure_chat(stack: Stack, token: str, n: int, results: Results) -> None:
     """The chat through Envoy, NDJSON read line by line as it arrives."""
-    rest = Rest(stack.http_port, token)
+    rest = Rest(stack.http_port, token, TIMEOUT)
     body = json.dumps({"messages": [{"role": "user", "content": CHAT_QUESTION}]}).encode()
     first_message: list[float] = []
     first_text: list[float] = []
@@ -714,7 +628,7 @@ def measure_chat(stack: Stack, token: str, n: int, results: Results) -> None:
         for i in range(n + 1):
             clock = time.perf_counter
             t0 = clock()
-            resp = rest.response(CHAT, body)
+            resp = rest.response("POST", CHAT, body)
             if resp.status != 200:
                 raise RuntimeError(f"POST {CHAT}: HTTP {resp.status}: {resp.read()[:300]!r}")
             t_first = t_text = None
@@ -750,56 +664,31 @@ def measure_chat(stack: Stack, token: str, n: int, results: Results) -> None:
         rest.close()
     wall = sum(end)
     results.chat = Chat(
-        Lat("", first_message, wall), Lat("", first_text, wall), Lat("", end, wall), pieces, chars
+        Latency("", first_message, wall),
+        Latency("", first_text, wall),
+        Latency("", end, wall),
+        pieces,
+        chars,
     )
 
 
 def measure_load(stack: Stack, token: str, clients: int, n: int, results: Results) -> None:
     """`clients` threads with a connection each share n new-pair analyses through Envoy."""
-    per = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
-    conns = [Rest(stack.http_port, token) for _ in range(clients)]
-    for conn in conns:  # each connection opened and used once before the clock starts
-        conn.post(ANALYZE, analyze_body(resume_text("new")))
-    samples: list[list[float]] = [[] for _ in range(clients)]
-    refused: Counter[str] = Counter()
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-    ready = threading.Barrier(clients + 1)
+    conns = [Rest(stack.http_port, token, TIMEOUT) for _ in range(clients)]
 
-    def work(i: int) -> None:
-        clock = time.perf_counter
-        try:
-            ready.wait()
-            for _ in range(per[i]):
-                body = analyze_body(resume_text("new"))
-                start = clock()
-                try:
-                    conns[i].post(ANALYZE, body)
-                except Refused as exc:
-                    with lock:
-                        refused[exc.reason] += 1
-                    continue
-                samples[i].append(clock() - start)
-        except BaseException as exc:  # reported after join
-            errors.append(exc)
+    def request(i: int) -> Callable[[], object]:
+        return functools.partial(conns[i].post, ANALYZE, analyze_body(resume_text("new")))
 
-    log(f"throughput: {clients} client(s), {n} new pairs through Envoy")
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    gc.collect()
-    ready.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    reconnects = sum(c.reconnects for c in conns)
-    for c in conns:
-        c.close()
-    if errors:
-        raise errors[0]
-    lat = Lat("", [s for r in samples for s in r], wall, clients)
-    results.loads.append(Load(clients, lat, refused, reconnects))
+    try:
+        for conn in conns:  # each connection opened and used once before the clock starts
+            conn.post(ANALYZE, analyze_body(resume_text("new")))
+        log(f"throughput: {clients} client(s), {n} new pairs through Envoy")
+        load = refusable_load(clients, n, request)
+    finally:
+        for c in conns:
+            c.close()
+    load.reconnects = sum(c.reconnects for c in conns)
+    results.loads.append(load)
 
 
 def measure_in_process(args: argparse.Namespace, results: Results) -> None:
@@ -860,42 +749,9 @@ def measure_in_process(args: argparse.Namespace, results: Results) -> None:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def make_stack(data_dir: Path, on_event: Callable[[str], None]) -> Stack:
-    ports = free_ports(5)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERVAULT_")}
-    env["CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT"] = "0"
-    return Stack(
-        data_dir=data_dir,
-        http_port=ports[0],
-        ports=dict(zip(SERVICES, ports[1:], strict=True)),
-        services=SERVICES,
-        env=env,
-        inherit_env=False,
-        on_event=on_event,
-    )
-
-
-def sign_up(stack: Stack) -> tuple[str, Metadata]:
-    from careervault.identity.v1 import identity_pb2 as idpb
-    from careervault.identity.v1 import identity_pb2_grpc
-
-    email = f"bench-ai-{uuid.uuid4().hex[:10]}@example.com"
-    with grpc.insecure_channel(stack.grpc_target("identity"), options=GRPC_OPTIONS) as ch:
-        identity = identity_pb2_grpc.IdentityServiceStub(ch)
-        identity.SignUp(
-            idpb.SignUpRequest(email=email, password=PASSWORD, display_name="Bench"),
-            timeout=10,
-        )
-        reply = identity.SignIn(idpb.SignInRequest(email=email, password=PASSWORD), timeout=10)
-    if not reply.HasField("tokens"):
-        raise RuntimeError(f"SignIn answered with a challenge, not tokens: {reply}")
-    token = reply.tokens.access_token
-    return token, (("authorization", f"Bearer {token}"),)
-
-
 def create_jobs(stack: Stack, token: str) -> None:
     """A small pipeline for the chat to read."""
-    rest = Rest(stack.http_port, token)
+    rest = Rest(stack.http_port, token, TIMEOUT)
     try:
         for company, status in (("Acme Payments", "APPLIED"), ("Globex", "PHONE_SCREEN")):
             body = {"company": company, "position": "Senior Backend Engineer", "status": status}
@@ -905,9 +761,7 @@ def create_jobs(stack: Stack, token: str) -> None:
 
 
 def run(args: argparse.Namespace, seen_pids: list[int]) -> Results:
-    results = Results()
-    with contextlib.suppress(OSError):
-        results.loadavg_before = os.getloadavg()
+    results = Results(loadavg_before=load_average())
     base = resume_text("base", 0)
     results.texts.update(
         resume_words=len(base.split()),
@@ -920,77 +774,46 @@ def run(args: argparse.Namespace, seen_pids: list[int]) -> Results:
     probe_load(args.probes, results)
     probe_imports(results)
     events: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="careervault-bench-ai-") as tmp:
-        stack = make_stack(Path(tmp) / "data", events.append)
-        log("starting identity, jobs, extraction, ai and Envoy")
-        with stack:
-            seen_pids.extend(c.pid for c in stack.children.values() if c.pid is not None)
-            results.started_in = stack.started_in
-            for event in events:
-                if "] ai " in event and "healthy in" in event:
-                    results.ai_healthy_in = float(event.split("healthy in")[1].split()[0])
-            token, md = sign_up(stack)
-            create_jobs(stack, token)
-            ai = stack.children["ai"]
-            results.ai_pid = ai.pid
+    with running_stack("bench-ai", SERVICES, seen_pids, events.append) as stack:
+        results.started_in = stack.started_in
+        for event in events:
+            if "] ai " in event and "healthy in" in event:
+                results.ai_healthy_in = float(event.split("healthy in")[1].split()[0])
+        token, md = sign_up(stack, "bench-ai")
+        create_jobs(stack, token)
+        ai = stack.children["ai"]
+        results.ai_pid = ai.pid
 
-            measure_spawns(stack, md, args.spawns, results, seen_pids)
+        measure_spawns(stack, md, args.spawns, results, seen_pids)
 
-            # A few analyses, then idle: the memory of a warmed-up service.
-            rest = Rest(stack.http_port, token)
-            answer = json.loads(rest.post(ANALYZE, analyze_body(resume_text("base", 0))))
-            results.score = check_analysis("via Envoy", answer)
-            for _ in range(5):
-                rest.post(ANALYZE, analyze_body(resume_text("new")))
-            rest.close()
-            time.sleep(IDLE_SECONDS)
-            if ai.pid is not None:
-                results.idle = memory(ai.pid)
+        # A few analyses, then idle: the memory of a warmed-up service.
+        rest = Rest(stack.http_port, token, TIMEOUT)
+        answer = json.loads(rest.post(ANALYZE, analyze_body(resume_text("base", 0))))
+        results.score = check_analysis("via Envoy", answer)
+        for _ in range(5):
+            rest.post(ANALYZE, analyze_body(resume_text("new")))
+        rest.close()
+        time.sleep(IDLE_SECONDS)
+        if ai.pid is not None:
+            results.idle = memory(ai.pid)
 
-            measure_analysis(stack, token, md, args, results)
-            measure_others(stack, token, md, args, results)
-            measure_chat(stack, token, args.chats, results)
-            for clients in args.clients:
-                measure_load(stack, token, clients, args.load_requests, results)
+        measure_analysis(stack, token, md, args, results)
+        measure_others(stack, token, md, args, results)
+        measure_chat(stack, token, args.chats, results)
+        for clients in args.clients:
+            measure_load(stack, token, clients, args.load_requests, results)
 
-            time.sleep(IDLE_SECONDS)
-            if ai.pid is not None:
-                results.after = memory(ai.pid)
-            for name in OTHERS:
-                child = stack.children.get(name)
-                if child is not None and child.pid is not None:
-                    results.others_after[name] = memory(child.pid)
-            stack.check()  # nothing died under load
+        time.sleep(IDLE_SECONDS)
+        if ai.pid is not None:
+            results.after = memory(ai.pid)
+        results.others_after = read_memory(stack, OTHERS)
+        stack.check()  # nothing died under load
     measure_in_process(args, results)
-    with contextlib.suppress(OSError):
-        results.loadavg_after = os.getloadavg()
+    results.loadavg_after = load_average()
     return results
 
 
 # --- report ------------------------------------------------------------------------------------
-
-
-def package_version(name: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def ms(value: float) -> str:
-    if value >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def kib(value: int | None) -> str:
-    return "n/a" if value is None else f"{value / 1024:.1f}"
-
-
-def loadavg(values: tuple[float, float, float] | None) -> str:
-    return ", ".join(f"{v:.2f}" for v in values) if values else "n/a"
 
 
 def spread(values: Sequence[float], scale: float = 1.0, unit: str = "s") -> str:
@@ -1006,39 +829,27 @@ def spread(values: Sequence[float], scale: float = 1.0, unit: str = "s") -> str:
 
 
 def latency_table(rows: Sequence[Row]) -> list[str]:
-    out = [
-        "| request | path | requests | p50 | p95 | p99 | mean | max |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in rows:
-        lat = r.latency
-        out.append(
-            f"| {r.label} | {r.path} | {len(lat.samples)} | {ms(lat.p50)} | {ms(lat.p95)} | "
-            f"{ms(lat.p99)} | {ms(lat.mean)} | {ms(lat.max)} |"
-        )
-    return out
+    stats = ("p50", "p95", "p99", "mean", "max")
+    return table(
+        ["request", "path", "requests", *stats],
+        "llrrrrrr",
+        ([r.label, r.path, len(r.latency.samples), *ms_cells(r.latency, *stats)] for r in rows),
+    )
 
 
 def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> str:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 0
     t = results.texts
     pdf_bytes, pdf_pages_n, pdf_body = t.get("pdf", (0, 0, 0))
     lines = [
-        "## AI service: local analysis, interview, letters, chat",
-        "",
-        f"- date: {now}",
-        f"- command: `{command_line(argv)}` (`make bench` runs it without `--write`)",
-        f"- machine: {cores} cores (nproc), {cpu_model()}, Linux {platform.release()}",
-        f"- Python {platform.python_version()}, grpcio {grpc.__version__}, onnxruntime "
-        f"{package_version('onnxruntime')}, tokenizers {package_version('tokenizers')}, numpy "
-        f"{package_version('numpy')}, Envoy {envoy_version().split(' ')[0]}",
-        f"- revision: {git_revision()}",
-        f"- load average (1, 5, 15 min) before the run: {loadavg(results.loadavg_before)}; "
-        f"after: {loadavg(results.loadavg_after)}",
+        *run_facts(
+            "## AI service: local analysis, interview, letters, chat",
+            argv,
+            f"grpcio {grpc.__version__}, onnxruntime {package_version('onnxruntime')}, "
+            f"tokenizers {package_version('tokenizers')}, numpy {package_version('numpy')}, "
+            f"Envoy {envoy_version().split(' ')[0]}",
+            f"(1, 5, 15 min) before the run: {loadavg(results.loadavg_before)}; "
+            f"after: {loadavg(results.loadavg_after)}",
+        ),
         "- stack: identity, jobs, extraction, ai (defaults: provider `local`, 2 analysis "
         "threads + 8 queued, 32 cached analyses per user, chat pieces 20 ms apart), Envoy "
         "`--concurrency 2`"
@@ -1087,8 +898,8 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
         )
     if results.after is not None:
         lines.append(
-            f"- memory of the ai process after the runs: **{kib(results.after.rss_kib)} MiB "
-            f"RSS**, {kib(results.after.pss_kib)} MiB PSS."
+            f"- memory of the ai process after the runs: **{mib(results.after.rss_kib)} MiB "
+            f"RSS**, {mib(results.after.pss_kib)} MiB PSS."
         )
 
     lines += [
@@ -1135,15 +946,19 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "pieces (`CAREERVAULT_AI_CHAT_PAUSE`) so that it reads as it arrives, which sets "
             "the time to the end. ms.",
             "",
-            "| chat | p50 | p95 | max |",
-            "| --- | ---: | ---: | ---: |",
+            *table(
+                ["chat", "p50", "p95", "max"],
+                "lrrr",
+                (
+                    [label, *ms_cells(lat, "p50", "p95", "max")]
+                    for label, lat in (
+                        ("first message (provider)", c.first_message),
+                        ("first text", c.first_text),
+                        ("end of the stream", c.end),
+                    )
+                ),
+            ),
         ]
-        for label, lat in (
-            ("first message (provider)", c.first_message),
-            ("first text", c.first_text),
-            ("end of the stream", c.end),
-        ):
-            lines.append(f"| {label} | {ms(lat.p50)} | {ms(lat.p95)} | {ms(lat.max)} |")
 
     if results.loads:
         lines += [
@@ -1153,23 +968,28 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "Each client is a thread with its own keep-alive connection, used once before the "
             "clock starts; the clients share the requests and start together; every request is "
             "a new pair. A 429 (`AI_BUSY`: more than 2 running + 8 queued analyses) is counted "
-            f"as refused, not retried. Clients, Envoy and the services share the {cores} cores. "
+            f"as refused, not retried. Clients, Envoy and the services share the {cores()} cores. "
             "ms.",
             "",
-            "| clients | answered | refused (reason) | p50 | p95 | p99 | max | analyses/s |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *table(
+                [
+                    "clients",
+                    "answered",
+                    "refused (reason)",
+                    "p50",
+                    "p95",
+                    "p99",
+                    "max",
+                    "analyses/s",
+                ],
+                "rrrrrrrr",
+            ),
         ]
         for ld in results.loads:
             lat = ld.latency
-            cells = (
-                f"{ms(lat.p50)} | {ms(lat.p95)} | {ms(lat.p99)} | {ms(lat.max)}"
-                if lat.samples
-                else "n/a | n/a | n/a | n/a"
-            )
+            cells = ms_cells(lat, "p50", "p95", "p99", "max") if lat.samples else ["n/a"] * 4
             refused = ", ".join(f"{k} {v}" for v, k in ld.refused.most_common()) or "0"
-            lines.append(
-                f"| {ld.clients} | {len(lat.samples)} | {refused} | {cells} | {ld.per_s:.0f} |"
-            )
+            lines.append(row(ld.clients, len(lat.samples), refused, *cells, f"{ld.per_s:.0f}"))
 
     if results.probes:
         keys = (
@@ -1245,7 +1065,7 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
                 eng = "n/a" if s.engine_ms is None else f"{s.engine_ms / 1000:.2f}"
                 lines.append(
                     f"| {i} | {s.healthy:.2f} | {eng} | {s.first_analysis:.2f} | "
-                    f"{ms(s.request * 1000)} | {kib(s.rss_kib)} | {kib(s.pss_kib)} |"
+                    f"{ms(s.request * 1000)} | {mib(s.rss_kib)} | {mib(s.pss_kib)} |"
                 )
 
     if results.local or results.profile:
@@ -1265,13 +1085,20 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
                 "slows pure-Python code more than ONNX, so the shares lean towards the Python "
                 "parts); cumulative time per analysis:",
                 "",
-                "| part | calls per analysis | ms per analysis | share |",
-                "| --- | ---: | ---: | ---: |",
+                *table(
+                    ["part", "calls per analysis", "ms per analysis", "share"],
+                    "lrrr",
+                    (
+                        [
+                            label.replace("  ", "&nbsp;&nbsp;"),
+                            f"{calls / max(1, results.profiled):.1f}",
+                            ms(cum),
+                            f"{share:.0f} %",
+                        ]
+                        for label, calls, cum, share in results.profile
+                    ),
+                ),
             ]
-            n = max(1, results.profiled)
-            for label, calls, cum, share in results.profile:
-                shown = label.replace("  ", "&nbsp;&nbsp;")
-                lines.append(f"| {shown} | {calls / n:.1f} | {ms(cum)} | {share:.0f} % |")
 
     if results.idle or results.after:
         lines += [
@@ -1283,14 +1110,14 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "all the runs above; the spawned processes' row above is right after their first "
             "analysis. MiB.",
             "",
-            "| process | RSS idle | PSS idle | RSS after | PSS after |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            *table(
+                ["process", "RSS idle", "PSS idle", "RSS after", "PSS after"],
+                "lrrrr",
+                [["ai", *map(mib, memory_values(results.idle, results.after))]],
+            ),
         ]
-        idle, after = results.idle or Memory(None, None), results.after or Memory(None, None)
-        values = (idle.rss_kib, idle.pss_kib, after.rss_kib, after.pss_kib)
-        lines.append("| ai | " + " | ".join(kib(v) for v in values) + " |")
         others = ", ".join(
-            f"{k} {kib(v.rss_kib)} / {kib(v.pss_kib)}" for k, v in results.others_after.items()
+            f"{k} {mib(v.rss_kib)} / {mib(v.pss_kib)}" for k, v in results.others_after.items()
         )
         if others:
             lines += ["", f"For comparison, RSS / PSS after the runs (MiB): {others}."]
@@ -1299,43 +1126,24 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
     return "\n".join(lines) + "\n"
 
 
-def write_doc(path: Path, section: str) -> None:
-    """Replaces the text between this script's markers; keeps everything around them."""
-    block = f"{START_MARKER}\n{section}{END_MARKER}"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def parse_clients(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 1,2,4: {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("client counts must be at least 1")
-    return values
-
-
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p = arg_parser(__doc__)
     p.add_argument("--requests", type=int, default=200, help="new-pair analyses per path")
     p.add_argument("--cold", type=int, default=100, help="never-seen-resume analyses per path")
     p.add_argument("--cached", type=int, default=300, help="repeated-pair analyses per path")
     p.add_argument("--pdfs", type=int, default=40, help="PDF analyses per path")
     p.add_argument("--others", type=int, default=40, help="interview and cover-letter requests")
     p.add_argument("--chats", type=int, default=10, help="chat requests")
-    p.add_argument("--clients", type=parse_clients, default=[1, 2, 4], help="client counts")
+    p.add_argument(
+        "--clients",
+        type=int_list("1,2,4", "client counts"),
+        default=[1, 2, 4],
+        help="client counts",
+    )
     p.add_argument("--load-requests", type=int, default=150, help="new pairs per client count")
     p.add_argument("--probes", type=int, default=3, help="fresh processes loading the engine")
     p.add_argument("--spawns", type=int, default=2, help="ai processes spawned cold")
     p.add_argument("--profile", type=int, default=30, help="analyses under cProfile")
-    p.add_argument("--write", type=Path, metavar="FILE", help="also (re)write FILE's section")
     args = p.parse_args(argv)
     counts = (args.requests, args.cold, args.cached, args.others, args.chats, args.load_requests)
     if min(counts) < 2 or args.pdfs < 4 or args.probes < 1 or args.spawns < 0:
@@ -1351,7 +1159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parse_args,
         run,
         report,
-        write_doc,
+        section_writer("bench-ai"),
         (grpc.RpcError, RuntimeError, OSError, json.JSONDecodeError, subprocess.SubprocessError),
     )
 

@@ -27,22 +27,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import datetime as dt
-import gc
-import http.client
 import io
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,42 +47,49 @@ import grpc  # noqa: E402
 
 from careervault.extraction.v1 import extraction_pb2 as pb  # noqa: E402 (needs the path above)
 from careervault.extraction.v1 import extraction_pb2_grpc  # noqa: E402
-from gateway.stack import Stack, free_ports  # noqa: E402
+from gateway.stack import Stack  # noqa: E402
 from scripts.bench import (  # noqa: E402
+    IDLE_SECONDS,
+    LARGE_GRPC_OPTIONS,
     Latency,
-    command_line,
-    cpu_model,
+    Load,
+    Metadata,
+    Refused,
+    Rest,
+    arg_parser,
+    cores,
+    descendants,
     envoy_version,
-    git_revision,
+    int_list,
+    load_average,
+    loadavg,
     log,
+    memory,
+    memory_values,
+    mib,
+    ms,
+    ms_cells,
+    package_version,
+    proc_kib,
+    refusable_load,
+    row,
+    run_facts,
     run_main,
+    running_stack,
+    section_writer,
+    sign_up,
+    table,
+    timed,
 )
 from tests.support import documents  # noqa: E402
 
-START_MARKER = "<!-- bench-extraction:start -->"
-END_MARKER = "<!-- bench-extraction:end -->"
-PASSWORD = "Bench-Passw0rd!"
 # jobs is not used, but the gateway refuses to render without the services of its public
 # methods (gateway/render.py checks PUBLIC_METHODS whenever identity is in the stack).
 SERVICES = ("identity", "jobs", "extraction")
 PATH = "/v1/documents:extract"
 TARGET_PDF_MS = 50.0
 TARGET_SCAN_S = 2.0
-IDLE_SECONDS = 2.0
 TIMEOUT = 60.0
-GRPC_OPTIONS = [
-    ("grpc.enable_http_proxy", 0),
-    ("grpc.max_send_message_length", 16 * 1024 * 1024),
-    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-]
-
-Metadata = tuple[tuple[str, str], ...]
-
-
-class Lat(Latency):
-    @property
-    def p95(self) -> float:
-        return self._ms(0.95)
 
 
 # --- the files ---------------------------------------------------------------------------------
@@ -145,69 +143,23 @@ def build_files() -> dict[str, File]:
 # --- clients -----------------------------------------------------------------------------------
 
 
-class Refused(Exception):
-    """The service said not now (HTTP 429 / RESOURCE_EXHAUSTED): busy, or out of time."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def error_reason(body: bytes) -> str:
-    """The ErrorInfo reason of a JSON error from the gateway, or what there is instead."""
-    try:
-        error = json.loads(body)
-        for detail in error.get("details", []):
-            if detail.get("reason"):
-                return str(detail["reason"])
-        return str(error.get("message", ""))[:80] or "no reason"
-    except (ValueError, AttributeError):
-        return body[:80].decode(errors="replace")
-
-
-class RestUpload:
+class RestUpload(Rest):
     """POSTs one file's JSON over one keep-alive HTTP/1.1 connection to Envoy."""
 
     def __init__(self, port: int, token: str, file: File) -> None:
-        self.port = port
+        super().__init__(port, token, TIMEOUT)
         self.file = file
-        self.headers = {
-            "content-type": "application/json",
-            "accept": "application/json",
-            "authorization": f"Bearer {token}",
-        }
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-        self.reconnects = 0
         self.last: bytes = b""
 
-    def _send(self) -> http.client.HTTPResponse:
-        self.conn.request("POST", PATH, body=self.file.body, headers=self.headers)
-        return self.conn.getresponse()
-
     def __call__(self) -> None:
-        try:
-            resp = self._send()
-        except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
-            self.conn.close()
-            self.reconnects += 1
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-            resp = self._send()
-        body = resp.read()
-        if resp.status == 429:
-            raise Refused(error_reason(body))
-        if resp.status != 200:
-            raise RuntimeError(f"POST {PATH} ({self.file.key}): HTTP {resp.status}: {body[:300]!r}")
-        self.last = body
-
-    def close(self) -> None:
-        self.conn.close()
+        self.last = self.post(PATH, self.file.body)
 
 
 class GrpcUpload:
     """ExtractDocument straight to the service, on a channel of its own."""
 
     def __init__(self, target: str, metadata: Metadata, file: File) -> None:
-        self.channel = grpc.insecure_channel(target, options=GRPC_OPTIONS)
+        self.channel = grpc.insecure_channel(target, options=LARGE_GRPC_OPTIONS)
         self.stub = extraction_pb2_grpc.ExtractionServiceStub(self.channel)
         self.metadata = metadata
         self.request = pb.ExtractDocumentRequest(
@@ -249,28 +201,15 @@ def check_grpc_answer(file: File, doc: pb.ExtractedDocument) -> None:
 class Seq:
     file: File
     path: str  # "Envoy (REST)" or "gRPC direct"
-    latency: Lat
+    latency: Latency
     note: str = ""
-
-
-@dataclass
-class Load:
-    file: File
-    clients: int
-    latency: Lat  # successful requests only
-    refused: Counter[str]
-    reconnects: int = 0
-
-    @property
-    def files_per_s(self) -> float:
-        return len(self.latency.samples) / self.latency.wall if self.latency.wall else 0.0
 
 
 @dataclass
 class Local:
     label: str
     file: str
-    latency: Lat
+    latency: Latency
     chars: int
     found: str
 
@@ -297,69 +236,6 @@ class Results:
     idle: list[Proc] = field(default_factory=list)
     after: list[Proc] = field(default_factory=list)
     others_after: dict[str, int | None] = field(default_factory=dict)
-
-
-def timed(call: Callable[[], None], n: int, warmup: int) -> Lat:
-    for _ in range(warmup):
-        call()
-    gc.collect()
-    samples = [0.0] * n
-    clock = time.perf_counter
-    t0 = clock()
-    for i in range(n):
-        start = clock()
-        call()
-        samples[i] = clock() - start
-    return Lat("", samples, clock() - t0)
-
-
-def concurrent(
-    make: Callable[[], RestUpload], clients: int, n: int, warm: bool
-) -> tuple[list[float], float, Counter[str], int]:
-    """`clients` threads with a connection each share n uploads; (latencies of the answered
-    ones, wall seconds, refusals by reason, reconnects)."""
-    per = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
-    uploads = [make() for _ in range(clients)]
-    if warm:
-        for u in uploads:  # each connection opened and used once before the clock starts
-            u()
-    results: list[list[float]] = [[] for _ in range(clients)]
-    refused: Counter[str] = Counter()
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-    ready = threading.Barrier(clients + 1)
-
-    def work(i: int) -> None:
-        clock = time.perf_counter
-        try:
-            ready.wait()
-            for _ in range(per[i]):
-                start = clock()
-                try:
-                    uploads[i]()
-                except Refused as exc:
-                    with lock:
-                        refused[exc.reason] += 1
-                    continue
-                results[i].append(clock() - start)
-        except BaseException as exc:  # reported after join
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    gc.collect()
-    ready.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    reconnects = sum(u.reconnects for u in uploads)
-    for u in uploads:
-        u.close()
-    if errors:
-        raise errors[0]
-    return [s for r in results for s in r], wall, refused, reconnects
 
 
 def measure_sequential(
@@ -396,11 +272,17 @@ def measure_load(
     stack: Stack, token: str, file: File, clients: int, n: int, warm: bool, results: Results
 ) -> None:
     log(f"throughput: {file.label}, {clients} client(s), {n} uploads via Envoy")
-    samples, wall, refused, reconnects = concurrent(
-        lambda: RestUpload(stack.http_port, token, file), clients, n, warm
-    )
-    lat = Lat("", samples, wall, clients)
-    results.loads.append(Load(file, clients, lat, refused, reconnects))
+    uploads = [RestUpload(stack.http_port, token, file) for _ in range(clients)]
+    try:
+        if warm:
+            for u in uploads:  # each connection opened and used once before the clock starts
+                u()
+        load = refusable_load(clients, n, lambda i: uploads[i], file.label)
+    finally:
+        for u in uploads:
+            u.close()
+    load.reconnects = sum(u.reconnects for u in uploads)
+    results.loads.append(load)
 
 
 def measure_in_process(files: dict[str, File], n: int, results: Results) -> None:
@@ -516,31 +398,6 @@ def measure_ocr_split(file: File, n: int, results: Results) -> None:
 # --- memory ------------------------------------------------------------------------------------
 
 
-def _kib(pid: int, key: str, file: str) -> int | None:
-    try:
-        text = Path(f"/proc/{pid}/{file}").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return None
-
-
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return out
-    for task in tasks:
-        with contextlib.suppress(OSError):
-            for child in (task / "children").read_text().split():
-                out.append(int(child))
-                out.extend(_children(int(child)))
-    return out
-
-
 def _role(pid: int, main: int) -> str:
     if pid == main:
         return "service (gRPC server)"
@@ -560,90 +417,52 @@ def extraction_memory(stack: Stack) -> list[Proc]:
     if child is None or child.pid is None:
         return []
     main = child.pid
-    return [
-        Proc(p, _role(p, main), _kib(p, "VmRSS", "status"), _kib(p, "Pss", "smaps_rollup"))
-        for p in [main, *_children(main)]
-    ]
+    procs = []
+    for p in [main, *descendants(main)]:
+        m = memory(p, children=False)
+        procs.append(Proc(p, _role(p, main), m.rss_kib, m.pss_kib))
+    return procs
 
 
 # --- the run -----------------------------------------------------------------------------------
 
 
-def make_stack(data_dir: Path) -> Stack:
-    http_port, identity_port, jobs_port, extraction_port = free_ports(4)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERVAULT_")}
-    env["CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT"] = "0"
-    return Stack(
-        data_dir=data_dir,
-        http_port=http_port,
-        ports={"identity": identity_port, "jobs": jobs_port, "extraction": extraction_port},
-        services=SERVICES,
-        env=env,
-        inherit_env=False,
-    )
-
-
-def sign_up(stack: Stack) -> tuple[str, Metadata]:
-    from careervault.identity.v1 import identity_pb2 as idpb
-    from careervault.identity.v1 import identity_pb2_grpc
-
-    email = f"bench-extraction-{uuid.uuid4().hex[:10]}@example.com"
-    with grpc.insecure_channel(stack.grpc_target("identity"), options=GRPC_OPTIONS) as ch:
-        identity = identity_pb2_grpc.IdentityServiceStub(ch)
-        identity.SignUp(
-            idpb.SignUpRequest(email=email, password=PASSWORD, display_name="Bench"),
-            timeout=10,
-        )
-        reply = identity.SignIn(idpb.SignInRequest(email=email, password=PASSWORD), timeout=10)
-    if not reply.HasField("tokens"):
-        raise RuntimeError(f"SignIn answered with a challenge, not tokens: {reply}")
-    token = reply.tokens.access_token
-    return token, (("authorization", f"Bearer {token}"),)
-
-
 def run(args: argparse.Namespace, seen_pids: list[int]) -> Results:
-    results = Results()
-    with contextlib.suppress(OSError):
-        results.loadavg_before = os.getloadavg()
+    results = Results(loadavg_before=load_average())
     if shutil.which("tesseract") is None:
         raise RuntimeError("tesseract is not installed (make installs it: `make bench`)")
     files = build_files()
     results.sizes = {k: (len(f.data), len(f.body)) for k, f in files.items()}
-    with tempfile.TemporaryDirectory(prefix="careervault-bench-extraction-") as tmp:
-        stack = make_stack(Path(tmp) / "data")
-        log("starting identity, jobs, extraction and Envoy")
-        with stack:
-            seen_pids.extend(c.pid for c in stack.children.values() if c.pid is not None)
-            results.started_in = stack.started_in
-            token, md = sign_up(stack)
-            # The pool starts its workers in the background; let them settle, then read memory.
-            time.sleep(IDLE_SECONDS)
-            results.idle = extraction_memory(stack)
-            results.workers = sum(p.role == "extraction worker" for p in results.idle)
-            seen_pids.extend(p.pid for p in results.idle)
+    with running_stack("bench-extraction", SERVICES, seen_pids) as stack:
+        results.started_in = stack.started_in
+        token, md = sign_up(stack, "bench-extraction")
+        # The pool starts its workers in the background; let them settle, then read memory.
+        time.sleep(IDLE_SECONDS)
+        results.idle = extraction_memory(stack)
+        results.workers = sum(p.role == "extraction worker" for p in results.idle)
+        seen_pids.extend(p.pid for p in results.idle)
 
-            measure_sequential(stack, token, md, files["pdf"], args.requests, 20, results)
-            measure_sequential(stack, token, md, files["docx"], args.requests // 2, 10, results)
-            # One warm-up scan in all: a scan costs seconds and its connection set-up nothing.
-            for k, key in enumerate(("scan300", "scan200")):
-                measure_sequential(stack, token, md, files[key], args.scans, 1 - k, results)
-            for clients in args.clients:
-                load = args.load_requests
-                measure_load(stack, token, files["pdf"], clients, load, True, results)
-            measure_load(stack, token, files["scan300"], 2, args.load_scans, False, results)
+        measure_sequential(stack, token, md, files["pdf"], args.requests, 20, results)
+        measure_sequential(stack, token, md, files["docx"], args.requests // 2, 10, results)
+        # One warm-up scan in all: a scan costs seconds and its connection set-up nothing.
+        for k, key in enumerate(("scan300", "scan200")):
+            measure_sequential(stack, token, md, files[key], args.scans, 1 - k, results)
+        for clients in args.clients:
+            load = args.load_requests
+            measure_load(stack, token, files["pdf"], clients, load, True, results)
+        measure_load(stack, token, files["scan300"], 2, args.load_scans, False, results)
 
-            time.sleep(IDLE_SECONDS)
-            results.after = extraction_memory(stack)
-            for name in ("identity", "envoy"):
-                c = stack.children.get(name)
-                results.others_after[name] = (
-                    _kib(c.pid, "VmRSS", "status") if c is not None and c.pid else None
-                )
-            stack.check()  # nothing died under load
+        time.sleep(IDLE_SECONDS)
+        results.after = extraction_memory(stack)
+        for name in ("identity", "envoy"):
+            c = stack.children.get(name)
+            results.others_after[name] = (
+                proc_kib(c.pid, "VmRSS", "status") if c is not None and c.pid else None
+            )
+        stack.check()  # nothing died under load
     measure_in_process(files, args.requests, results)
     measure_ocr_split(files["scan300"], 2, results)
-    with contextlib.suppress(OSError):
-        results.loadavg_after = os.getloadavg()
+    results.loadavg_after = load_average()
     return results
 
 
@@ -659,49 +478,18 @@ def tool_version(cmd: list[str]) -> str:
     return first[0] if first else "unknown"
 
 
-def package_version(name: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def ms(value: float) -> str:
-    if value >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def kib(value: int | None) -> str:
-    return "n/a" if value is None else f"{value / 1024:.1f}"
-
-
-def loadavg(values: tuple[float, float, float] | None) -> str:
-    return ", ".join(f"{v:.2f}" for v in values) if values else "n/a"
-
-
 def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> str:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 0
     sizes = results.sizes
     lines = [
-        "## Extraction: PDF, DOCX and scans",
-        "",
-        f"- date: {now}",
-        f"- command: `{command_line(argv)}` (`make bench` runs it without `--write`)",
-        f"- machine: {cores} cores (nproc), {cpu_model()}, Linux {platform.release()}",
-        f"- Python {platform.python_version()}, grpcio {grpc.__version__}, PyMuPDF "
-        f"{package_version('pymupdf')}, python-docx {package_version('python-docx')}, "
-        f"pdfminer.six {package_version('pdfminer.six')}, "
-        f"{tool_version(['tesseract', '--version'])}, Envoy {envoy_version().split(' ')[0]}",
-        f"- revision: {git_revision()}",
-        f"- load average (1, 5, 15 min) before the run: {loadavg(results.loadavg_before)}; "
-        f"after: {loadavg(results.loadavg_after)}",
+        *run_facts(
+            "## Extraction: PDF, DOCX and scans",
+            argv,
+            f"grpcio {grpc.__version__}, PyMuPDF {package_version('pymupdf')}, python-docx "
+            f"{package_version('python-docx')}, pdfminer.six {package_version('pdfminer.six')}, "
+            f"{tool_version(['tesseract', '--version'])}, Envoy {envoy_version().split(' ')[0]}",
+            f"(1, 5, 15 min) before the run: {loadavg(results.loadavg_before)}; "
+            f"after: {loadavg(results.loadavg_after)}",
+        ),
         f"- stack: identity, jobs (idle), extraction ({results.workers} worker processes, the "
         "default of one per core; tesseract with one OpenMP thread), Envoy `--concurrency 2`, "
         + (f"healthy in {results.started_in:.2f} s" if results.started_in else "")
@@ -721,15 +509,21 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
         "(Python) and the hop to a worker process. The answer was checked once per path "
         "(contact email found). ms.",
         "",
-        "| file | path | requests | p50 | p95 | mean | max | note |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        *table(
+            ["file", "path", "requests", "p50", "p95", "mean", "max", "note"],
+            "llrrrrrl",
+            (
+                [
+                    s.file.label,
+                    s.path,
+                    len(s.latency.samples),
+                    *ms_cells(s.latency, "p50", "p95", "mean", "max"),
+                    s.note,
+                ]
+                for s in results.sequential
+            ),
+        ),
     ]
-    for s in results.sequential:
-        lat = s.latency
-        lines.append(
-            f"| {s.file.label} | {s.path} | {len(lat.samples)} | {ms(lat.p50)} | {ms(lat.p95)} "
-            f"| {ms(lat.mean)} | {ms(lat.max)} | {s.note} |"
-        )
     by_key: dict[str, list[Seq]] = {}
     for s in results.sequential:
         by_key.setdefault(s.file.key, []).append(s)
@@ -765,23 +559,21 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "start together. A 429 (`EXTRACTION_BUSY`: the service's admission limit, once "
             "workers + queue are taken; or out of time for OCR) is counted as refused, with "
             "its ErrorInfo reason, and not retried. Latency of the answered uploads, ms. "
-            f"Clients, Envoy and the services share the {cores} cores.",
+            f"Clients, Envoy and the services share the {cores()} cores.",
             "",
-            "| file | clients | answered | refused (reason) | p50 | p95 | max | files/s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *table(
+                ["file", "clients", "answered", "refused (reason)", "p50", "p95", "max", "files/s"],
+                "lrrrrrrr",
+            ),
         ]
         for load in results.loads:
             lat = load.latency
-            if lat.samples:
-                cells = f"{ms(lat.p50)} | {ms(lat.p95)} | {ms(lat.max)}"
-            else:
-                cells = "n/a | n/a | n/a"
+            cells = ms_cells(lat, "p50", "p95", "max") if lat.samples else ["n/a"] * 3
             refused = ", ".join(f"{n} {reason}" for reason, n in load.refused.most_common())
-            rate = load.files_per_s
+            rate = load.per_s
             shown = f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}"
             lines.append(
-                f"| {load.file.label} | {load.clients} | {len(lat.samples)} | {refused or 0} | "
-                f"{cells} | {shown} |"
+                row(load.label, load.clients, len(lat.samples), refused or 0, *cells, shown)
             )
     if results.local:
         lines += [
@@ -792,15 +584,22 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "costs by itself. `found` counts which of the name, the email, `Acme Corp` and "
             "`experience` (any case) are in the text. ms.",
             "",
-            "| reader | file | calls | p50 | p95 | mean | characters | found |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *table(
+                ["reader", "file", "calls", "p50", "p95", "mean", "characters", "found"],
+                "llrrrrrr",
+                (
+                    [
+                        loc.label,
+                        loc.file,
+                        len(loc.latency.samples),
+                        *ms_cells(loc.latency, "p50", "p95", "mean"),
+                        f"{loc.chars:,}",
+                        loc.found,
+                    ]
+                    for loc in results.local
+                ),
+            ),
         ]
-        for loc in results.local:
-            lat = loc.latency
-            lines.append(
-                f"| {loc.label} | {loc.file} | {len(lat.samples)} | {ms(lat.p50)} | "
-                f"{ms(lat.p95)} | {ms(lat.mean)} | {loc.chars:,} | {loc.found} |"
-            )
     if results.ocr_split:
         lines += [
             "",
@@ -808,15 +607,21 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "to the two runs it replaced (orientation, then text), on the same image as the "
             "service prepares it (grey, auto-contrast, `OMP_THREAD_LIMIT=1`):",
             "",
-            "| tesseract pass | image | runs | p50 ms | max ms | note |",
-            "| --- | --- | ---: | ---: | ---: | --- |",
+            *table(
+                ["tesseract pass", "image", "runs", "p50 ms", "max ms", "note"],
+                "llrrrl",
+                (
+                    [
+                        loc.label,
+                        loc.file,
+                        len(loc.latency.samples),
+                        *ms_cells(loc.latency, "p50", "max"),
+                        loc.found,
+                    ]
+                    for loc in results.ocr_split
+                ),
+            ),
         ]
-        for loc in results.ocr_split:
-            lat = loc.latency
-            lines.append(
-                f"| {loc.label} | {loc.file} | {len(lat.samples)} | {ms(lat.p50)} | "
-                f"{ms(lat.max)} | {loc.found} |"
-            )
     if results.idle or results.after:
         lines += [
             "",
@@ -827,8 +632,7 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "the runs above. PSS splits shared pages between the processes; the sum of PSS is "
             "what the service costs. MiB.",
             "",
-            "| process | role | RSS idle | PSS idle | RSS after | PSS after |",
-            "| --- | --- | ---: | ---: | ---: | ---: |",
+            *table(["process", "role", "RSS idle", "PSS idle", "RSS after", "PSS after"], "llrrrr"),
         ]
         after = {p.pid: p for p in results.after}
         pids = [p.pid for p in results.idle] + [p.pid for p in results.after]
@@ -836,54 +640,28 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
         idle = {p.pid: p for p in results.idle}
         totals = [0, 0, 0, 0]
         for pid in dict.fromkeys(pids):
-            i, a = idle.get(pid), after.get(pid)
-            values = (
-                i.rss_kib if i else None,
-                i.pss_kib if i else None,
-                a.rss_kib if a else None,
-                a.pss_kib if a else None,
-            )
-            for k, v in enumerate(values):
-                totals[k] += v or 0
-            lines.append(f"| {pid} | {roles[pid]} | " + " | ".join(kib(v) for v in values) + " |")
-        lines.append("| **total** | | " + " | ".join(f"**{kib(v)}**" for v in totals) + " |")
-        others = ", ".join(f"{k} {kib(v)} MiB" for k, v in results.others_after.items())
+            values = memory_values(idle.get(pid), after.get(pid))
+            totals = [t + (v or 0) for t, v in zip(totals, values, strict=True)]
+            lines.append(row(pid, roles[pid], *map(mib, values)))
+        lines.append("| **total** | | " + " | ".join(f"**{mib(v)}**" for v in totals) + " |")
+        others = ", ".join(f"{k} {mib(v)} MiB" for k, v in results.others_after.items())
         if others:
             lines += ["", f"For comparison, RSS after the runs: {others}."]
     return "\n".join(lines) + "\n"
 
 
-def write_doc(path: Path, section: str) -> None:
-    """Replaces the text between this script's markers; keeps everything around them."""
-    block = f"{START_MARKER}\n{section}{END_MARKER}"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def parse_clients(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 1,2,4,8: {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("client counts must be at least 1")
-    return values
-
-
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p = arg_parser(__doc__)
     p.add_argument("--requests", type=int, default=200, help="PDF requests per path (DOCX: half)")
     p.add_argument("--scans", type=int, default=3, help="scan requests per path and dpi")
-    p.add_argument("--clients", type=parse_clients, default=[1, 2, 4, 8], help="PDF client counts")
+    p.add_argument(
+        "--clients",
+        type=int_list("1,2,4,8", "client counts"),
+        default=[1, 2, 4, 8],
+        help="PDF client counts",
+    )
     p.add_argument("--load-requests", type=int, default=200, help="PDF uploads per client count")
     p.add_argument("--load-scans", type=int, default=4, help="scan uploads, 2 clients")
-    p.add_argument("--write", type=Path, metavar="FILE", help="also (re)write FILE's section")
     args = p.parse_args(argv)
     if min(args.requests, args.scans, args.load_requests, args.load_scans) < 2:
         p.error("--requests, --scans, --load-requests and --load-scans must be at least 2")
@@ -896,7 +674,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parse_args,
         run,
         report,
-        write_doc,
+        section_writer("bench-extraction"),
         (grpc.RpcError, RuntimeError, OSError, json.JSONDecodeError),
     )
 

@@ -34,7 +34,6 @@ import hashlib
 import io
 import math
 import os
-import platform
 import pstats
 import random
 import sqlite3
@@ -62,19 +61,28 @@ from careervault_jobs.sqlite_store import SqliteJobStore  # noqa: E402
 from careervault_jobs.store import ImportItem, JobStore  # noqa: E402
 from gateway.stack import Stack  # noqa: E402
 from scripts.bench import (  # noqa: E402
+    PASSWORD,
+    SERVICES,
     Latency,
-    command_line,
-    cpu_model,
-    git_revision,
+    arg_parser,
+    cores,
+    in_threads,
+    int_list,
+    latency_rows,
+    load_average,
+    loadavg,
     log,
-    make_stack,
+    ms,
+    quantile_ms,
+    run_facts,
     run_main,
+    running_stack,
+    section_writer,
+    shares,
+    table,
 )
 
 T = TypeVar("T")
-START_MARKER = "<!-- bench-jobs:start -->"
-END_MARKER = "<!-- bench-jobs:end -->"
-PASSWORD = "Bench-Passw0rd!"
 PAGE_SIZE = 50
 FILTER = "status = APPLIED"
 LABELS = ("list, first page", f"list `{FILTER}`", "list `order_by=company`", "stats")
@@ -344,12 +352,13 @@ class OpResult:
     total: int  # what the operation reported: total_size, or stats.total
     calls: Calls | None = None
 
-    def ms(self, q: float) -> float:
-        ordered = sorted(self.samples)
-        pos = q * (len(ordered) - 1)
-        lo = int(pos)
-        hi = min(lo + 1, len(ordered) - 1)
-        return 1000 * (ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
+    @property
+    def p50(self) -> float:
+        return quantile_ms(self.samples, 0.5)
+
+    @property
+    def p95(self) -> float:
+        return quantile_ms(self.samples, 0.95)
 
 
 @dataclass
@@ -450,7 +459,7 @@ async def measure_ops(
         result = OpResult(label, samples, total, calls)
         out.append(result)
         log(
-            f"    {label:<24} n={len(samples):<3} p50 {result.ms(0.5):8.2f} ms"
+            f"    {label:<24} n={len(samples):<3} p50 {result.p50:8.2f} ms"
             + (f"  {calls.describe()}, {calls.items_read} items read" if calls else "")
         )
     return out
@@ -484,8 +493,8 @@ def bench_sqlite(
             run.ops = asyncio.run(measure_ops(store, user, jobs, sampling, None))
             results.runs.append(run)
             stats = run.ops[-1]
-            if size == max(sizes) and stats.ms(0.5) > STATS_TARGET_MS:
-                log(f"sqlite: stats p50 {stats.ms(0.5):.1f} ms > {STATS_TARGET_MS:g} ms: profiling")
+            if size == max(sizes) and stats.p50 > STATS_TARGET_MS:
+                log(f"sqlite: stats p50 {stats.p50:.1f} ms > {STATS_TARGET_MS:g} ms: profiling")
                 results.profile = profile_stats(store, user, size)
         finally:
             store.close()
@@ -659,33 +668,6 @@ def job_body(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def in_threads(threads: int, work: Callable[[int], list[float]]) -> tuple[list[float], float]:
-    """Runs work(i) in `threads` threads started together; (all latencies, wall seconds)."""
-    results: list[list[float]] = [[] for _ in range(threads)]
-    errors: list[BaseException] = []
-    ready = threading.Barrier(threads + 1)
-
-    def run(i: int) -> None:
-        try:
-            ready.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # reported after join
-            errors.append(exc)
-
-    workers = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(threads)]
-    for w in workers:
-        w.start()
-    gc.collect()
-    ready.wait()
-    t0 = time.perf_counter()
-    for w in workers:
-        w.join()
-    wall = time.perf_counter() - t0
-    if errors:
-        raise errors[0]
-    return [s for r in results for s in r], wall
-
-
 def sign_up(api: httpx.Client) -> str:
     email = f"bench-jobs-{uuid.uuid4().hex[:10]}@example.com"
     r = api.post("/v1/auth:signUp", json={"email": email, "password": PASSWORD})
@@ -739,7 +721,7 @@ def write_run(
     stack: Stack, token: str, threads: int, n: int, warmup: int
 ) -> tuple[list[Latency], int]:
     """n creates, then n updates of those, from `threads` clients; (latencies, jobs made)."""
-    per = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
+    per = shares(n, threads)
     writers = [Writer(stack.url, token, 1000 * threads + i) for i in range(threads)]
     made = 0
     try:
@@ -763,73 +745,58 @@ def write_run(
 
 
 def bench_writes(args: argparse.Namespace, results: Results, seen_pids: list[int]) -> None:
-    events: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="careervault-bench-jobs-") as tmp:
-        stack = make_stack(Path(tmp) / "data", events.append)
-        log("writes: starting the stack (identity, jobs, Envoy)")
-        with stack:
-            seen_pids.extend(c.pid for c in stack.children.values() if c.pid is not None)
-            results.stack_started_in = stack.started_in
-            with httpx.Client(base_url=stack.url, timeout=TIMEOUT) as api:
-                token = sign_up(api)
-                plan = [(1, args.writes), (args.threads, args.concurrent_writes)]
-                plan = [(t, n) for t, n in plan if t >= 1 and n >= 1]
-                made = 0
-                for threads, n in plan:
-                    latencies, count = write_run(stack, token, threads, n, args.warmup)
-                    results.writes += latencies
-                    made += count
-                r = api.get(
-                    "/v1/jobs",
-                    params={"pageSize": 1},
-                    headers={"authorization": f"Bearer {token}"},
-                )
-                total = int(r.json().get("totalSize", 0))
-                results.write_check = (
-                    f"the user has {total} applications afterwards ({made} created, "
-                    f"warm-up included)"
-                )
-                if total != made:
-                    raise RuntimeError(f"expected {made} applications, the service lists {total}")
-            stack.check()
+    log("writes: through Envoy")
+    with running_stack("bench-jobs", SERVICES, seen_pids) as stack:
+        results.stack_started_in = stack.started_in
+        with httpx.Client(base_url=stack.url, timeout=TIMEOUT) as api:
+            token = sign_up(api)
+            plan = [(1, args.writes), (args.threads, args.concurrent_writes)]
+            plan = [(t, n) for t, n in plan if t >= 1 and n >= 1]
+            made = 0
+            for threads, n in plan:
+                latencies, count = write_run(stack, token, threads, n, args.warmup)
+                results.writes += latencies
+                made += count
+            r = api.get(
+                "/v1/jobs",
+                params={"pageSize": 1},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            total = int(r.json().get("totalSize", 0))
+            results.write_check = (
+                f"the user has {total} applications afterwards ({made} created, warm-up included)"
+            )
+            if total != made:
+                raise RuntimeError(f"expected {made} applications, the service lists {total}")
+        stack.check()
 
 
 # --- report ---------------------------------------------------------------------------------
 
 
-def fmt_ms(value: float) -> str:
-    if value >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
 def op_cell(op: OpResult) -> str:
     if len(op.samples) == 1:
-        return f"{fmt_ms(op.ms(0.5))} (1 run)"
-    return f"{fmt_ms(op.ms(0.5))} / {fmt_ms(op.ms(0.95))} ({len(op.samples)})"
+        return f"{ms(op.p50)} (1 run)"
+    return f"{ms(op.p50)} / {ms(op.p95)} ({len(op.samples)})"
+
+
+def calls_cell(op: OpResult) -> str:
+    c = op.calls or Calls()
+    return f"{c.total} Query · {c.items_read:,} items · ~{c.rcu:,} RCU"
 
 
 def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> str:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 0
     import boto3
 
     labels = LABELS
     lines = [
-        "## Jobs at scale: listing, statistics and writes",
-        "",
-        f"- date: {now}",
-        f"- command: `{command_line(argv)}` (`make bench` runs it without `--write`)",
-        f"- machine: {cores} cores (nproc), {cpu_model()}, Linux {platform.release()}",
-        f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-        f"boto3 {boto3.__version__}, moto {results.moto_note or 'not run'}, httpx "
-        f"{httpx.__version__}",
-        f"- revision: {git_revision()}",
-        "- load average before the run (1, 5, 15 min): "
-        + (", ".join(f"{v:.2f}" for v in results.loadavg) if results.loadavg else "n/a"),
+        *run_facts(
+            "## Jobs at scale: listing, statistics and writes",
+            argv,
+            f"SQLite {sqlite3.sqlite_version}, boto3 {boto3.__version__}, moto "
+            f"{results.moto_note or 'not run'}, httpx {httpx.__version__}",
+            f"before the run (1, 5, 15 min): {loadavg(results.loadavg)}",
+        ),
         "",
         "### Listing and statistics, in-process",
         "",
@@ -847,17 +814,17 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
         "",
         "Cells: **p50 / p95 ms (samples)**.",
         "",
-        "| store | applications | seeding s | " + " | ".join(labels) + " |",
-        "| --- | ---: | ---: |" + " ---: |" * len(labels),
+        *table(
+            ["store", "applications", "seeding s", *labels],
+            "lrr" + "r" * len(labels),
+            (
+                [run.store, f"{run.size:,}", "skipped", *("" for _ in labels)]
+                if run.skipped
+                else [run.store, f"{run.size:,}", f"{run.seed_s:.1f}", *map(op_cell, run.ops)]
+                for run in results.runs
+            ),
+        ),
     ]
-    for run in results.runs:
-        if run.skipped:
-            lines.append(
-                f"| {run.store} | {run.size:,} | skipped | " + " | ".join("" for _ in labels) + " |"
-            )
-            continue
-        cells = " | ".join(op_cell(o) for o in run.ops)
-        lines.append(f"| {run.store} | {run.size:,} | {run.seed_s:.1f} | {cells} |")
     skipped = [r for r in results.runs if r.skipped]
     for r in skipped:
         lines += ["", f"DynamoDB with {r.size:,} applications was skipped: {r.skipped}."]
@@ -873,17 +840,18 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "items they read, which set its latency (one round trip per request, a few ms each, "
             "one after the other) and its cost:",
             "",
-            "| applications | mean item | " + " | ".join(labels) + " |",
-            "| ---: | ---: |" + " --- |" * len(labels),
-        ]
-        for run in dynamo:
-            counts = []
-            for op in run.ops:
-                c = op.calls or Calls()
-                counts.append(f"{c.total} Query · {c.items_read:,} items · ~{c.rcu:,} RCU")
-            item_kb = run.mean_item_bytes / 1024
-            lines.append(f"| {run.size:,} | {item_kb:.1f} KB | " + " | ".join(counts) + " |")
-        lines += [
+            *table(
+                ["applications", "mean item", *labels],
+                "rr" + "l" * len(labels),
+                (
+                    [
+                        f"{run.size:,}",
+                        f"{run.mean_item_bytes / 1024:.1f} KB",
+                        *map(calls_cell, run.ops),
+                    ]
+                    for run in dynamo
+                ),
+            ),
             "",
             "Counted with a botocore `after-call.dynamodb` hook on the store's client: API calls "
             "(each is one call whatever the retries), items read = the sum of `ScannedCount` "
@@ -897,9 +865,9 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
     sqlite_runs = [r for r in results.runs if r.store == "SQLite"]
     if sqlite_runs:
         largest = sqlite_runs[-1]
-        stats = largest.ops[-1].ms(0.5)
+        stats = largest.ops[-1].p50
         firsts = ", ".join(
-            f"{fmt_ms(r.ops[0].ms(0.5))} ms at {r.size:,}"
+            f"{ms(r.ops[0].p50)} ms at {r.size:,}"
             + (f" ({r.size} rows on the page)" if r.size < PAGE_SIZE else "")
             for r in sqlite_runs
         )
@@ -907,7 +875,7 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "",
             f"Targets (SQLite). List p50 should stay flat as applications grow: first page "
             f"{firsts}. Stats at {largest.size:,} under {STATS_TARGET_MS:g} ms: p50 "
-            f"**{fmt_ms(stats)} ms**, "
+            f"**{ms(stats)} ms**, "
             + ("met." if stats <= STATS_TARGET_MS else "**missed** (profile below)."),
         ]
     if results.profile is not None:
@@ -922,11 +890,12 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "(the worker-thread hop removed so the profiler sees the store's part; profiling "
             "inflates the absolute times), the functions with the most time of their own:",
             "",
-            "| function | calls | own s | cumulative s |",
-            "| --- | ---: | ---: | ---: |",
+            *table(
+                ["function", "calls", "own s", "cumulative s"],
+                "lrrr",
+                ([name, f"{calls:,}", f"{tt:.3f}", f"{ct:.3f}"] for name, calls, tt, ct in p.top),
+            ),
         ]
-        for name, calls, tt, ct in p.top:
-            lines.append(f"| {name} | {calls:,} | {tt:.3f} | {ct:.3f} |")
 
     if results.writes:
         lines += [
@@ -946,50 +915,23 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "/v1/jobs/{id}?updateMask=notes` per created application with the etag its create "
             f"returned. Each client first runs {args.warmup} creates and updates not counted. "
             "Client, Envoy and the two services share the "
-            f"{cores} cores; the jobs service is one Python process.",
+            f"{cores()} cores; the jobs service is one Python process.",
             "",
-            "| request | threads | requests | p50 ms | p90 ms | p99 ms | mean ms | max ms "
-            "| req/s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *latency_rows(results.writes, with_threads=True, first="request"),
         ]
-        for w in results.writes:
-            lines.append(
-                f"| {w.label} | {w.threads} | {len(w.samples)} | {w.p50:.2f} | {w.p90:.2f} | "
-                f"{w.p99:.2f} | {w.mean:.2f} | {w.max:.2f} | {w.rps:.0f} |"
-            )
         if results.write_check:
             lines += ["", f"Check: {results.write_check}."]
     return "\n".join(lines) + "\n"
 
 
-def write_doc(path: Path, section: str) -> None:
-    """Replaces the text between this script's markers; keeps everything around them."""
-    block = f"{START_MARKER}\n{section}{END_MARKER}"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 # --- main -----------------------------------------------------------------------------------
 
 
-def parse_sizes(text: str) -> list[int]:
-    try:
-        sizes = sorted({int(s.replace("_", "")) for s in text.split(",") if s.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 10,1000,10000: {text!r}") from None
-    if not sizes or sizes[0] < 1:
-        raise argparse.ArgumentTypeError("sizes must be at least 1")
-    return sizes
+parse_sizes = int_list("10,1000,10000", "sizes", sort=True)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p = arg_parser(__doc__)
     p.add_argument(
         "--sizes", type=parse_sizes, default=[10, 1000, 10000], help="applications per user"
     )
@@ -1007,7 +949,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=4, help="client threads for concurrent writes")
     p.add_argument("--warmup", type=int, default=10, help="uncounted writes per client")
     p.add_argument("--no-writes", action="store_true", help="skip the writes through Envoy")
-    p.add_argument("--write", type=Path, metavar="FILE", help="also (re)write FILE's section")
     args = p.parse_args(argv)
     if args.writes < 0 or args.concurrent_writes < 0 or args.warmup < 0:
         p.error("--writes, --concurrent-writes and --warmup cannot be negative")
@@ -1015,9 +956,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, seen_pids: list[int]) -> Results:
-    results = Results()
-    with contextlib.suppress(OSError):
-        results.loadavg = os.getloadavg()
+    results = Results(loadavg=load_average())
     dynamo_sizes = [] if args.no_dynamodb else (args.dynamodb_sizes or args.sizes)
     now = time.time()
     data: dict[int, list[pb.JobApplication]] = {}
@@ -1044,7 +983,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parse_args,
         run,
         report,
-        write_doc,
+        section_writer("bench-jobs"),
         (RuntimeError, OSError, httpx.HTTPError, AssertionError),
     )
 
