@@ -52,7 +52,6 @@ install: $(VENV)/.synced $(BUF)
 # OCR for scans (extraction service): tesseract with English, German, French and Spanish data
 # (CAREERVAULT_EXTRACTION_OCR_LANGUAGES picks among them), from Debian when any is missing.
 OCR_LANGS := eng deu fra spa
-TESSERACT := ocr
 ocr:
 	@missing=$$(for l in $(OCR_LANGS); do \
 	  tesseract --list-langs 2>/dev/null | grep -qx "$$l" || echo "tesseract-ocr-$$l"; done); \
@@ -61,7 +60,7 @@ ocr:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr $$missing; \
 	fi
 
-build/careervault.pb: $(VENV)/.synced scripts/gen.sh scripts/gen_ts.py $(shell find protos -name '*.proto')
+build/careervault.pb: $(VENV)/.synced scripts/gen.sh scripts/gen_ts.py scripts/gen_openapi.py $(shell find protos -name '*.proto')
 	PY=$(PY) ./scripts/gen.sh
 
 # The SPA's API types come out of gen.sh with the descriptor set; this rule only covers a
@@ -121,7 +120,7 @@ unit: install gen
 integration: install gen ocr
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: install gen $(TESSERACT)
+bench: install gen ocr
 	$(PY) scripts/bench.py && $(PY) scripts/bench_jobs.py && $(PY) scripts/bench_extraction.py && $(PY) scripts/bench_ai.py
 
 eval: install gen

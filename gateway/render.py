@@ -43,13 +43,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-REPO_ROOT_FOR_LIBS = Path(__file__).resolve().parents[1] / "libs" / "src"
-if str(REPO_ROOT_FOR_LIBS) not in sys.path:
-    # The image's render stage has the sources but not the installed runtime.
-    sys.path.append(str(REPO_ROOT_FOR_LIBS))
-from careervault.runtime import public as _public  # noqa: E402
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT / "libs" / "src") not in sys.path:
+    # The image's render stage has the sources but not the installed runtime.
+    sys.path.append(str(REPO_ROOT / "libs" / "src"))
+from careervault.runtime import public as _public  # noqa: E402
 
 JSON = dict[str, Any]
 
@@ -99,9 +97,9 @@ SERVICES: dict[str, ServiceInfo] = {
     )
 }
 
-# Methods reachable without a token. Everything else that a proto exposes needs one.
-# Methods reachable without a token, and those rate limited at the edge: the one list the
-# services use too (libs/src/careervault/runtime/public.py), as "package.Service.Method".
+# Methods reachable without a token (everything else that a proto exposes needs one), and
+# those rate limited at the edge: the one list the services use too
+# (libs/src/careervault/runtime/public.py), as "package.Service.Method".
 PUBLIC_METHODS = frozenset(m.strip("/").replace("/", ".") for m in _public.PUBLIC_METHODS)
 RATE_LIMITED_PUBLIC_METHODS = frozenset(
     m.strip("/").replace("/", ".") for m in _public.CREDENTIAL_METHODS
@@ -447,7 +445,8 @@ def load_bindings(descriptor: Path, services: Sequence[str]) -> list[Binding]:
         if m.rsplit(".", 1)[0] in enabled and m not in {b.method for b in bindings}
     }
     if missing:
-        # The public list is kept here by hand; fail loudly when the protos drift from it.
+        # The public list is kept by hand (careervault.runtime.public); fail loudly when the
+        # protos drift from it.
         raise ConfigError(f"public methods missing from the descriptor set: {sorted(missing)}")
     return bindings
 

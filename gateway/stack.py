@@ -400,11 +400,14 @@ class Stack:
     def _start_service(self, service: str, replica: int) -> Child:
         port = self.replica_ports(service)[replica]
         name = service if replica == 0 else f"{service}-{replica}"
+        return self._launch(service, name, port, self._child_env(service, port, replica))
+
+    def _launch(self, service: str, name: str, port: int, env: dict[str, str]) -> Child:
         child = Child(
             name=name,
             service=service,
             argv=[self.python, "-m", SERVICE_MODULES[service]],
-            env=self._child_env(service, port, replica),
+            env=env,
             log_path=self.logs_dir / f"{name}.log",
             port=port,
         )
@@ -605,17 +608,7 @@ class Stack:
         port = port if port is not None else free_port()
         child_env = self._child_env(service, port, 0)
         child_env.update(env or {})
-        child = Child(
-            name=name,
-            service=service,
-            argv=[self.python, "-m", SERVICE_MODULES[service]],
-            env=child_env,
-            log_path=self.logs_dir / f"{name}.log",
-            port=port,
-        )
-        self.children[name] = child
-        child.start(self.root)
-        self._event(f"{name:<10} starting on 127.0.0.1:{port} (pid {child.pid})")
+        child = self._launch(service, name, port, child_env)
         try:
             self._wait_services([child])
         except BaseException:

@@ -36,7 +36,6 @@ import math
 import os
 import platform
 import re
-import shlex
 import statistics
 import sys
 import time
@@ -53,6 +52,7 @@ import yaml  # noqa: E402
 from careervault_ai.provider import Job, Resume  # noqa: E402
 
 from careervault.ai.v1 import ai_pb2 as pb  # noqa: E402
+from scripts.bench import command_line, cpu_model, section_writer  # noqa: E402
 
 EVAL_DIR = ROOT / "tests" / "ai" / "eval"
 DOC = ROOT / "docs" / "ai-quality.md"
@@ -780,16 +780,6 @@ def floor_failures(report: Report, split: str) -> list[str]:
 # --- the report ---------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _f(value: float | None, digits: int = 2) -> str:
     if value is None or math.isnan(value):
         return "n/a"
@@ -991,26 +981,8 @@ Results of `make eval` (`scripts/eval_ai.py`).
 """
 
 
-def write_doc(path: Path, section: str) -> None:
-    """Replaces the text between the markers; keeps everything around them."""
-    block = f"{START_MARKER}\n{section}{END_MARKER}"
-    text = path.read_text() if path.exists() else DEFAULT_DOC
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def command_line(argv: Sequence[str]) -> str:
-    exe = Path(sys.executable)
-    try:
-        shown = str(exe.relative_to(ROOT)) if exe.is_absolute() else str(exe)
-    except ValueError:
-        shown = str(exe)
-    return shlex.join([shown, "scripts/eval_ai.py", *argv])
+# Replaces the text between the markers; keeps everything around them.
+write_doc = section_writer("eval", DEFAULT_DOC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

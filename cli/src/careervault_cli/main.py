@@ -1043,27 +1043,13 @@ def extract(app: App, file: Path, deadline: float) -> None:
         raise CliError(f"{file} is larger than {EXTRACT_MAX_BYTES // (1024 * 1024)} MB")
     request = extraction_pb2.ExtractDocumentRequest(content=data, filename=file.name)
 
-    def run(md: Metadata) -> extraction_pb2.ExtractedDocument:
-        future = app.session.extraction.ExtractDocument.future(
-            request, timeout=deadline, metadata=md
+    # Scans go through OCR: show that something is happening on a terminal.
+    result: extraction_pb2.ExtractedDocument = app.session.call(
+        lambda md: _waiting(
+            app.session.extraction.ExtractDocument.future(request, timeout=deadline, metadata=md),
+            f"extracting {file.name}",
         )
-        # Scans go through OCR: show that something is happening on a terminal.
-        started = time.monotonic()
-        shown = False
-        while not future.done():
-            if sys.stderr.isatty():
-                click.echo(
-                    f"\rextracting {file.name} ... {time.monotonic() - started:4.1f} s",
-                    nl=False,
-                    err=True,
-                )
-                shown = True
-            time.sleep(0.2)
-        if shown:
-            click.echo(err=True)
-        return future.result()
-
-    result = app.session.call(run)
+    )
     click.echo(output.to_json(result) if app.as_json else output.outline(result))
 
 

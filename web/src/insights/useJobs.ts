@@ -1,7 +1,7 @@
 // The caller's saved jobs for the pickers (most recently changed first, up to 200).
 import { useCallback, useEffect, useState } from "react";
-import { api } from "../api/client";
-import type { JobApplication, ListJobsResponse } from "../api/types.gen";
+import type { JobApplication } from "../api/types.gen";
+import { jobsApi } from "../jobs/api";
 
 export interface JobsState {
   jobs: JobApplication[];
@@ -19,10 +19,10 @@ export function useJobs(): JobsState {
   useEffect(() => {
     const c = new AbortController();
     setLoading(true);
-    api
-      .get<Partial<ListJobsResponse>>("/v1/jobs", { pageSize: 200, orderBy: "update_time desc" }, c.signal)
+    jobsApi
+      .list({ pageSize: 200, orderBy: "update_time desc" }, c.signal)
       .then((r) => {
-        setJobs(r.jobs ?? []);
+        setJobs(r.jobs);
         setError(null);
       })
       .catch((err: unknown) => {

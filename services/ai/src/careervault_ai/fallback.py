@@ -4,8 +4,9 @@ With `CAREERVAULT_AI_PROVIDER=gemini` and the user's consent, Gemini is asked fi
 failure of it (GeminiError: an HTTP error after its retries, a safety block, output that does
 not validate; any other exception; or no answer within its budget) makes `local` answer, and
 the response says so: ProviderInfo{name: "local", model: <local model>, fell_back: true,
-reason}. Gemini's budget is its own timeout for every attempt it may make, and never more
-than the caller's remaining deadline minus `LOCAL_MARGIN`, kept for the local answer.
+reason}. Gemini keeps each call, retries included, within its own `gemini_timeout`; the
+chain's outer budget (`budget()`) is never more than the caller's remaining deadline minus
+`LOCAL_MARGIN`, kept for the local answer.
 
 The chat falls back only while nothing was streamed; after the first piece an error ends the
 stream with a ChatResponse carrying `error` (code, message) and `done: true`, never a broken
@@ -45,7 +46,7 @@ R = TypeVar("R", pb.ResumeAnalysis, pb.PrepareInterviewResponse, pb.CoverLetter)
 LOCAL_MARGIN = 2.0
 # Below this many seconds of budget Gemini is not even tried.
 MIN_EXTERNAL_BUDGET = 0.5
-# Seconds added to Gemini's per-attempt timeouts for its retry backoff.
+# Seconds added to the outer budget (gemini_timeout x attempts) for retry backoff.
 RETRY_ALLOWANCE = 1.0
 BUSY_RETRY_SECONDS = 2
 LOCAL = "local"

@@ -53,7 +53,16 @@ from google.genai import types
 from pydantic import BaseModel, ValidationError
 
 from careervault.ai.v1 import ai_pb2 as pb
-from careervault_ai.provider import ChatContext, ChatTurn, Job, Resume
+from careervault_ai.provider import (
+    DEFAULT_QUESTIONS,
+    DEFAULT_TONE,
+    MAX_QUESTIONS,
+    TONES,
+    ChatContext,
+    ChatTurn,
+    Job,
+    Resume,
+)
 from careervault_ai.redact import redact
 from careervault_ai.settings import AiSettings
 
@@ -85,12 +94,10 @@ MAX_TEXT_ITEM = 400
 MAX_SUMMARY_CHARS = 1200
 MAX_LETTER_CHARS = 8000
 MIN_LETTER_CHARS = 80
-MAX_QUESTIONS = 30
 MAX_CHAT_TURNS = 20
 MAX_CHAT_TURN_CHARS = 4000
 MAX_CHAT_ANSWER_CHARS = 16_000
 CHAT_JOBS_IN_CONTEXT = 25
-TONES = ("formal", "friendly", "concise")
 CATEGORIES = ("technical", "behavioral", "role", "company", "gap")
 
 
@@ -371,8 +378,10 @@ class GeminiProvider:
         """The answer in pieces as Gemini streams them. The first piece must come within the
         timeout (retrying 429/5xx before anything was received), each next one within the
         timeout too; a failure after the first piece raises GeminiError mid-stream."""
-        system = CHAT_SYSTEM + await asyncio.to_thread(self._chat_facts, context)
-        contents = await asyncio.to_thread(self._chat_contents, turns)
+        facts, contents = await asyncio.to_thread(
+            lambda: (self._chat_facts(context), self._chat_contents(turns))
+        )
+        system = CHAT_SYSTEM + facts
         if not contents:
             raise GeminiError("Gemini got no message to answer")
         config = self._config(system, temperature=0.4)
@@ -802,12 +811,12 @@ def _question(q: Question) -> pb.InterviewQuestion | None:
 
 def _question_count(count: int) -> int:
     if count <= 0:
-        return 10
+        return DEFAULT_QUESTIONS
     return min(count, MAX_QUESTIONS)
 
 
 def _tone(tone: str) -> str:
-    key = tone.strip().lower() or "formal"
+    key = tone.strip().lower() or DEFAULT_TONE
     if key not in TONES:
         # The local provider gives the caller the precise error on the fallback path.
         raise GeminiError(f"unknown tone {tone.strip()[:20]!r}")

@@ -45,15 +45,22 @@ from careervault.runtime.errors import (
     InvalidArgument,
     Unavailable,
 )
-from careervault_ai.provider import ChatContext, ChatTurn, Job, JobSummary, Resume
+from careervault_ai.provider import (
+    DEFAULT_QUESTIONS,
+    DEFAULT_TONE,
+    MAX_QUESTIONS,
+    TONES,
+    ChatContext,
+    ChatTurn,
+    Job,
+    JobSummary,
+    Resume,
+)
 from careervault_ai.settings import AiSettings
 
 log = logging.getLogger(__name__)
 
 JOB_NAME_RE = re.compile(r"^jobs/[0-9a-f]{32}$")
-TONES = ("formal", "friendly", "concise")
-DEFAULT_TONE = "formal"
-DEFAULT_QUESTIONS, MAX_QUESTIONS = 10, 30
 MAX_CHAT_MESSAGES = 50
 MAX_CHAT_MESSAGE_CHARS = 8000
 CHAT_ROLES = ("user", "assistant")
@@ -292,8 +299,9 @@ def _rich_status(exc: grpc.aio.AioRpcError) -> status_pb2.Status | None:
 def relay(exc: grpc.aio.AioRpcError, service: str) -> DomainError:
     """The other service's error as ours: same code, message, reason, violations."""
     code = exc.code()
+    status = _rich_status(exc)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN) or (
-        code == grpc.StatusCode.INTERNAL and _rich_status(exc) is None
+        code == grpc.StatusCode.INTERNAL and status is None
     ):
         log.warning("upstream failed", extra={"upstream": service, "code": code.name})
         return Unavailable(
@@ -307,7 +315,6 @@ def relay(exc: grpc.aio.AioRpcError, service: str) -> DomainError:
             reason=f"{service.upper()}_TIMEOUT",
             metadata={"service": service},
         )
-    status = _rich_status(exc)
     reason = ""
     metadata: dict[str, str] = {}
     violations: list[FieldViolation] = []

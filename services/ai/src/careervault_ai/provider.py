@@ -16,6 +16,11 @@ from typing import Protocol
 
 from careervault.ai.v1 import ai_pb2 as pb
 
+# What every provider accepts (the servicer checks requests against these).
+TONES = ("formal", "friendly", "concise")
+DEFAULT_TONE = "formal"
+DEFAULT_QUESTIONS, MAX_QUESTIONS = 10, 30
+
 
 @dataclass(frozen=True)
 class Resume:

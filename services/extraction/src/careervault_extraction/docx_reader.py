@@ -144,7 +144,7 @@ def _paragraph_text(p: Any) -> str:
     for box in p.iter(f"{W}txbxContent"):
         if _in_textbox(box, p):
             continue
-        text = "\n".join(_paragraph_text(q) for q in box.iter(f"{W}p") if _direct_box(q, box))
+        text = "\n".join(_paragraph_text(q) for q in box.iter(f"{W}p") if not _in_textbox(q, box))
         # Word writes a text box twice (DrawingML and a VML fallback).
         if text.strip() and text not in boxes:
             boxes.append(text)
@@ -158,15 +158,6 @@ def _in_textbox(node: Any, stop: Any) -> bool:
             return True
         parent = parent.getparent()
     return False
-
-
-def _direct_box(p: Any, box: Any) -> bool:
-    parent = p.getparent()
-    while parent is not None and parent is not box:
-        if parent.tag == f"{W}txbxContent":
-            return False
-        parent = parent.getparent()
-    return True
 
 
 def _body_blocks(body: Any) -> Iterator[str]:

@@ -275,12 +275,13 @@ def outline(
     for n, i in enumerate(nonempty):
         if len(lines[i]) > 60 and len(lines[i].strip()) > 60:  # too long for a heading
             continue
+        named = known_heading(lines[i])
+        if named is not None:
+            found.append((i, named, "name"))
+            continue
         following = lines[nonempty[n + 1]] if n + 1 < len(nonempty) else ""
         kind = heading_kind(lines[i], following)
         by_type = _styled_heading(lines[i], heading_style)
-        if kind is not None and known_heading(lines[i]) is not None:
-            found.append((i, kind, "name"))
-            continue
         if kind == K.OTHER and (heading_style or _entry_words(lines[i])) and not by_type:
             continue  # capitals, but not the heading style, or a job title, a company
         if kind is None and not by_type:

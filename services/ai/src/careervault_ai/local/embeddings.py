@@ -109,10 +109,6 @@ class Encoder:
                         self._remember(sentence, vector)
         return out
 
-    def encode_one(self, sentence: str) -> Vector:
-        result: Vector = self.encode([sentence])[0]
-        return result
-
     def _remember(self, sentence: str, vector: Vector) -> None:
         if self._cache_size <= 0:
             return
@@ -154,11 +150,3 @@ def encoder() -> Encoder:
             if _encoder is None:
                 _encoder = Encoder()
     return _encoder
-
-
-def warm() -> None:
-    """Load the model, the tokenizer and the skills index now rather than on the first call."""
-    from careervault_ai.local.taxonomy import skill_index
-
-    skill_index()
-    encoder().encode(["warm up"])

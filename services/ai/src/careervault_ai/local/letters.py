@@ -16,10 +16,9 @@ from careervault.ai.v1 import ai_pb2 as pb
 from careervault_ai.local import analysis, jd
 from careervault_ai.local import resume as resume_parser
 from careervault_ai.local.interview import clean_line, clip
-from careervault_ai.provider import Job, Resume
+from careervault_ai.provider import DEFAULT_TONE, Job, Resume
+from careervault_ai.provider import TONES as TONES  # re-exported: the letters' tones
 
-TONES = ("formal", "friendly", "concise")
-DEFAULT_TONE = "formal"
 MAX_WORDS = 350
 NOTE = (
     "Note: this is a template draft from CareerVault's local provider, filled in from your "
