@@ -729,3 +729,19 @@ def test_logs_hold_no_resume_or_job_text(stack: Stack, isolated_ai: Child) -> No
         assert "jane.doe@example.com" not in log
         assert "billing platform" not in log
         assert "Experience with GraphQL and Java" not in log
+
+
+def test_a_job_title_with_qualifiers_matches_the_same_role(
+    ai: ai_pb2_grpc.AiServiceStub, alice: User
+) -> None:
+    """ "(Python), Payments Platform" names the team and stack, not another role."""
+    resume = (
+        "Jane Doe\n\nExperience\nSenior Backend Engineer, Acme Corp (2019 - 2023)\n"
+        "- Built payment APIs in Python on PostgreSQL for 2 million users\n"
+    )
+    qualified = JOB_DESCRIPTION.replace(
+        "Senior Backend Engineer", "Senior Backend Engineer (Python), Payments Platform", 1
+    )
+    reply = analyze(ai, alice, resume_text=resume, job_description=qualified)
+    (title,) = [c for c in reply.score_breakdown if c.component == "job_title"]
+    assert title.score == 100, title.explanation
