@@ -57,7 +57,7 @@ RUN --mount=type=cache,target=/root/.cache/uv sh deploy/docker/build-venv.sh ext
 FROM gen AS venv-ai
 RUN --mount=type=cache,target=/root/.cache/uv sh deploy/docker/build-venv.sh ai
 RUN --network=none /app/.venv/bin/python -c \
-    "from careervault_ai.local.embeddings import warm; warm()"
+    "from careervault_ai.local.provider import LocalProvider; LocalProvider().warm()"
 
 # ---------------------------------------------------------------------------------------------
 # runtime: what every service image shares. The same Python base as the build, because the
