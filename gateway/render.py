@@ -10,7 +10,8 @@ a route exists exactly for each (HTTP method, path template) a proto declares, a
 else reaches a service:
 
 * each binding gets a route matching its method and an anchored regex of its path template,
-  with its JWT requirement, timeout, body limit and (for GET only) retry policy;
+  with its JWT requirement, timeout, body limit and retry policy (writes are retried only
+  when they never reached a service, reads also after a reset or UNAVAILABLE);
 * a known path with another method gets a JSON 405 with an `allow` header;
 * paths of a service that is not enabled get a JSON 503 (UNAVAILABLE) rather than a 404, so a
   client can tell "not deployed here" from "no such API";
@@ -40,8 +41,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, TypedDict
+from urllib.parse import unquote, urlparse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT / "libs" / "src") not in sys.path:
@@ -118,6 +119,41 @@ OPENAPI_PATH = "/v1/openapi.json"
 # Document parsing, OCR and generation can take long; everything else answers in 15 s.
 SLOW_SERVICES = frozenset({"extraction", "ai"})
 
+# Edge rate limits (requests/s; each bucket holds twice its rate, so a burst of 2 s passes).
+# Per client address on each credential endpoint: no person signs in 10 times a second, and
+# identity's own throttle counts the failures; an office behind one NAT address still fits.
+DEFAULT_AUTH_RATE_LIMIT = 10
+# All addresses together on each credential endpoint (the one limit there was before): a
+# password costs identity ~0.1 s of CPU (argon2id), so this bounds what a distributed attack
+# can make it do, at the price of refusing everyone on that endpoint while it lasts.
+DEFAULT_AUTH_GLOBAL_RATE_LIMIT = 50
+# One user over the whole API: the SPA makes a handful of calls per page and one per click
+# (the board's list is 5 sequential pages at most), so 20/s with a burst of 40 is never
+# reached by a person; it is reached by a script, which then cannot starve everyone else.
+DEFAULT_USER_RATE_LIMIT = 20
+# One user over extraction and AI (seconds of CPU or a paid model per call), which the SPA
+# calls once per click: an upload then an analysis fits in the burst of 4.
+DEFAULT_USER_HEAVY_RATE_LIMIT = 2
+# Distinct addresses (users) whose buckets Envoy keeps (LRU). One evicted and seen again starts
+# with a full bucket, so this must exceed the number active within a few seconds.
+RATE_LIMIT_KEYS = 10000
+# What a limited caller is told to wait (`retry-after`): the buckets refill every second.
+RETRY_AFTER_SECONDS = "1"
+# Where the rate limits live in the filter chain. The auth limit runs before jwt_authn (its
+# routes carry no token); the per-user ones after jwt_authn and RBAC, keyed on the verified
+# token's `sub` in jwt_authn's dynamic metadata (which no request header can set).
+AUTH_RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
+USER_RATE_LIMIT_FILTER = "careervault.user_rate_limit"
+USER_HEAVY_RATE_LIMIT_FILTER = "careervault.user_heavy_rate_limit"
+# The settings that turn every edge rate limit off: for stacks that are not about them (test
+# suites whose every request comes from one address, often as one user; benchmarks).
+RATE_LIMITS_OFF: Mapping[str, str] = {
+    "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
+    "CAREERVAULT_GATEWAY_AUTH_GLOBAL_RATE_LIMIT": "0",
+    "CAREERVAULT_GATEWAY_USER_RATE_LIMIT": "0",
+    "CAREERVAULT_GATEWAY_USER_HEAVY_RATE_LIMIT": "0",
+}
+
 # google.rpc.Code for each HTTP status Envoy may produce itself (the inverse of the mapping
 # the transcoder uses for gRPC errors).
 HTTP_TO_GRPC_CODE: dict[int, int] = {
@@ -139,6 +175,10 @@ HTTP_TO_GRPC_CODE: dict[int, int] = {
 }
 
 JWT_PROVIDER = "careervault"
+# Tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set): the collector's cluster and the name the
+# gateway's spans carry.
+OTLP_CLUSTER = "opentelemetry_collector"
+GATEWAY_SERVICE_NAME = "careervault-gateway"
 JWT_REQUIREMENT = "access_token"
 BODY_LIMIT_FILTER = "careervault.body_limit"
 UPLOAD_LIMIT_FILTER = "careervault.upload_body_limit"
@@ -216,8 +256,16 @@ class GatewayConfig:
     max_body_bytes: int = DEFAULT_BODY_BYTES
     max_upload_bytes: int = DEFAULT_UPLOAD_BYTES
     max_raw_upload_bytes: int = DEFAULT_RAW_UPLOAD_BYTES
-    # Requests per second for each public auth endpoint (bucket holds twice that); 0 = off.
-    auth_rate_limit: int = 50
+    # Rate limits at the edge (token buckets refilled every second, holding twice the rate;
+    # 0 turns one off). See `_auth_rate_limit` and `_user_rate_limit`.
+    # Requests/s from one client address to each public credential endpoint (brute force).
+    auth_rate_limit: int = DEFAULT_AUTH_RATE_LIMIT
+    # Requests/s from all addresses together to each such endpoint (a distributed attack).
+    auth_global_rate_limit: int = DEFAULT_AUTH_GLOBAL_RATE_LIMIT
+    # Requests/s of one user (the token's `sub`) over all authenticated API routes together.
+    user_rate_limit: int = DEFAULT_USER_RATE_LIMIT
+    # Requests/s of one user over the extraction and AI routes together (on top of the above).
+    user_heavy_rate_limit: int = DEFAULT_USER_HEAVY_RATE_LIMIT
     ca_file: Path = Path("/etc/ssl/certs/ca-certificates.crt")
     # Proxies in front of Envoy whose X-Forwarded-For entries are trusted (0 locally).
     trusted_hops: int = 0
@@ -227,6 +275,14 @@ class GatewayConfig:
     # stops routing when a health probe, which reaches some task, fails (ECS and the proxy
     # judge the tasks).
     upstreams_behind_proxy: bool = False
+    # OTLP/HTTP URL Envoy posts its spans to; '' = no tracing (see `otlp_from_env`).
+    otlp_traces_url: str = ""
+    # Headers sent with each export (OTEL_EXPORTER_OTLP_[TRACES_]HEADERS), e.g. an API key.
+    otlp_headers: tuple[tuple[str, str], ...] = ()
+    # Percent of requests without a sampled traceparent that start a trace.
+    trace_sampling: float = 100.0
+    # Milliseconds between exports of Envoy's spans (OTEL_BSP_SCHEDULE_DELAY, as the services).
+    trace_flush_ms: int = 5000
 
     @classmethod
     def from_env(
@@ -318,7 +374,18 @@ class GatewayConfig:
                 "CAREERVAULT_GATEWAY_MAX_RAW_UPLOAD_BYTES",
                 _int(env, "CAREERVAULT_EXTRACTION_MAX_BYTES", DEFAULT_RAW_UPLOAD_BYTES),
             ),
-            auth_rate_limit=_int(env, "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT", 50),
+            auth_rate_limit=_int(
+                env, "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT", DEFAULT_AUTH_RATE_LIMIT
+            ),
+            auth_global_rate_limit=_int(
+                env, "CAREERVAULT_GATEWAY_AUTH_GLOBAL_RATE_LIMIT", DEFAULT_AUTH_GLOBAL_RATE_LIMIT
+            ),
+            user_rate_limit=_int(
+                env, "CAREERVAULT_GATEWAY_USER_RATE_LIMIT", DEFAULT_USER_RATE_LIMIT
+            ),
+            user_heavy_rate_limit=_int(
+                env, "CAREERVAULT_GATEWAY_USER_HEAVY_RATE_LIMIT", DEFAULT_USER_HEAVY_RATE_LIMIT
+            ),
             ca_file=path(
                 env.get("CAREERVAULT_GATEWAY_CA_FILE", "/etc/ssl/certs/ca-certificates.crt")
             ),
@@ -326,6 +393,7 @@ class GatewayConfig:
             access_log=env.get("CAREERVAULT_GATEWAY_ACCESS_LOG", "1") not in ("0", "false", "no"),
             upstreams_behind_proxy=env.get("CAREERVAULT_GATEWAY_UPSTREAMS_BEHIND_PROXY", "0")
             in ("1", "true", "yes"),
+            **otlp_from_env(env),
         )
 
 
@@ -357,6 +425,65 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be positive: {raw!r}")
     return value
+
+
+class OtlpSettings(TypedDict):
+    otlp_traces_url: str
+    otlp_headers: tuple[tuple[str, str], ...]
+    trace_sampling: float
+    trace_flush_ms: int
+
+
+def otlp_from_env(env: Mapping[str, str]) -> OtlpSettings:
+    """Tracing at the gateway, from the standard OpenTelemetry variables the services read too:
+    on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the URL itself) or OTEL_EXPORTER_OTLP_ENDPOINT
+    (+ /v1/traces) is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. Spans
+    go over OTLP/HTTP (protobuf); a ratio sampler (OTEL_TRACES_SAMPLER=traceidratio or
+    parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG) sets the share of requests that
+    start a trace."""
+    flush_ms = _int(env, "OTEL_BSP_SCHEDULE_DELAY", 5000)
+    off = OtlpSettings(
+        otlp_traces_url="", otlp_headers=(), trace_sampling=100.0, trace_flush_ms=flush_ms
+    )
+    exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "").split(",")}
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true" or "none" in exporters:
+        return off
+    url = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    if not url and env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
+        url = env["OTEL_EXPORTER_OTLP_ENDPOINT"].strip().rstrip("/") + "/v1/traces"
+    if not url:
+        return off
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"OTLP traces endpoint must be an http(s):// URL with a host: {url!r}")
+    raw_headers = env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or env.get(
+        "OTEL_EXPORTER_OTLP_HEADERS", ""
+    )
+    headers = []
+    for item in _split(raw_headers):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"OTEL_EXPORTER_OTLP_HEADERS: expected key=value, got {item!r}")
+        headers.append((unquote(key.strip()).lower(), unquote(value.strip())))
+    sampler = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    sampling = 100.0
+    if sampler in ("always_off", "parentbased_always_off"):
+        sampling = 0.0
+    elif sampler in ("traceidratio", "parentbased_traceidratio"):
+        raw = env.get("OTEL_TRACES_SAMPLER_ARG", "1") or "1"
+        try:
+            ratio = float(raw)
+        except ValueError:
+            raise ConfigError(f"OTEL_TRACES_SAMPLER_ARG must be a number: {raw!r}") from None
+        if not 0.0 <= ratio <= 1.0:
+            raise ConfigError(f"OTEL_TRACES_SAMPLER_ARG must be within 0..1: {raw!r}")
+        sampling = ratio * 100
+    return OtlpSettings(
+        otlp_traces_url=url,
+        otlp_headers=tuple(headers),
+        trace_sampling=sampling,
+        trace_flush_ms=max(1, flush_ms),
+    )
 
 
 def parse_hostport(item: str) -> Upstream:
@@ -527,7 +654,12 @@ def _grpc_timeout(seconds: float) -> str:
 
 
 # Filters that only make sense on API routes; turned off on every other route.
-_API_ONLY_FILTERS = ("envoy.filters.http.rbac", "envoy.filters.http.grpc_json_transcoder")
+_API_ONLY_FILTERS = (
+    "envoy.filters.http.rbac",
+    "envoy.filters.http.grpc_json_transcoder",
+    USER_RATE_LIMIT_FILTER,
+    USER_HEAVY_RATE_LIMIT_FILTER,
+)
 
 
 def _non_api_filter_config() -> JSON:
@@ -536,6 +668,40 @@ def _non_api_filter_config() -> JSON:
         "envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig", disabled=True
     )
     return cfg
+
+
+# Retries (README "Replicas, draining and retries"). Every route retries, on another host,
+# what provably never reached a service: the connection failed (`connect-failure`: a replica
+# killed or stopping has closed its port), the stream was refused (`refused-stream`: HTTP/2
+# REFUSED_STREAM, and streams above the last id of a GOAWAY, which the server promises not to
+# have processed), or the stream was reset before Envoy sent the request headers
+# (`reset-before-request`). Those are safe for a POST. Only reads (GET) are also retried after
+# a reset mid-call or an UNAVAILABLE or CANCELLED answer (`reset`, `unavailable`, `cancelled`:
+# what a replica that stops serving does to calls that reach it meanwhile), each try bounded
+# by `per_try_timeout`: for a write the service may have acted already, and a replayed create,
+# update or analysis would run twice. A write's single try has the route's whole timeout.
+SAFE_RETRY_ON = "connect-failure,refused-stream,reset-before-request"
+READ_RETRY_ON = "unavailable,cancelled,reset," + SAFE_RETRY_ON
+
+
+def _retry_policy(verb: str, per_try: float) -> JSON:
+    policy: JSON = {
+        "retry_on": READ_RETRY_ON if verb == "GET" else SAFE_RETRY_ON,
+        "num_retries": 2,
+        # A retry goes to a host not tried yet for this request (up to 3 picks to find one).
+        "retry_host_predicate": [
+            {
+                "name": "envoy.retry_host_predicates.previous_hosts",
+                "typed_config": _typed(
+                    "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"
+                ),
+            }
+        ],
+        "host_selection_retry_max_attempts": 3,
+    }
+    if verb == "GET":
+        policy["per_try_timeout"] = _duration(per_try)
+    return policy
 
 
 def _api_route(cfg: GatewayConfig, b: Binding) -> JSON:
@@ -550,23 +716,7 @@ def _api_route(cfg: GatewayConfig, b: Binding) -> JSON:
     else:
         route["timeout"] = _duration(timeout)
     per_try = min(5.0, timeout)
-    if b.verb == "GET":
-        # Only reads are retried: a retried POST may run twice (a reset can come after the
-        # service acted). `unavailable` is the gRPC status a draining server answers with.
-        route["retry_policy"] = {
-            "retry_on": "unavailable,connect-failure,reset,refused-stream",
-            "num_retries": 2,
-            "per_try_timeout": _duration(per_try),
-            "retry_host_predicate": [
-                {
-                    "name": "envoy.retry_host_predicates.previous_hosts",
-                    "typed_config": _typed(
-                        "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"
-                    ),
-                }
-            ],
-            "host_selection_retry_max_attempts": 3,
-        }
+    route["retry_policy"] = _retry_policy(b.verb, per_try)
     if not b.server_streaming:
         # A try Envoy gives up on should not keep the service busy: its deadline is the try's.
         deadline = per_try if b.verb == "GET" else timeout
@@ -577,15 +727,22 @@ def _api_route(cfg: GatewayConfig, b: Binding) -> JSON:
             "envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig", disabled=True
         )
         per_filter["envoy.filters.http.rbac"] = _filter_disabled()
-        if b.method in RATE_LIMITED_PUBLIC_METHODS and cfg.auth_rate_limit > 0:
-            per_filter["envoy.filters.http.local_ratelimit"] = _rate_limit(
-                cfg.auth_rate_limit, b.method.rsplit(".", 1)[1]
-            )
+        # No user here: no per-user limit (a credential endpoint has its per-address one).
+        per_filter[USER_RATE_LIMIT_FILTER] = _filter_disabled()
+        per_filter[USER_HEAVY_RATE_LIMIT_FILTER] = _filter_disabled()
+        if b.method in RATE_LIMITED_PUBLIC_METHODS:
+            auth_limit = _auth_rate_limit(cfg, b.method.rsplit(".", 1)[1])
+            if auth_limit is not None:
+                per_filter[AUTH_RATE_LIMIT_FILTER] = auth_limit
     else:
         per_filter["envoy.filters.http.jwt_authn"] = _typed(
             "envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig",
             requirement_name=JWT_REQUIREMENT,
         )
+        # Every authenticated route counts against its user's API bucket (the filter's own,
+        # shared by all routes); extraction and AI also against the user's heavy bucket.
+        if b.service not in SLOW_SERVICES:
+            per_filter[USER_HEAVY_RATE_LIMIT_FILTER] = _filter_disabled()
     # One body limit per route; the others are off there.
     if b.template in RAW_UPLOAD_PATHS:
         limit = RAW_UPLOAD_LIMIT_FILTER
@@ -648,20 +805,97 @@ def _openapi_route(cfg: GatewayConfig) -> JSON:
     }
 
 
-def _rate_limit(rps: int, name: str) -> JSON:
+def _bucket(rps: int) -> JSON:
+    """A token bucket for `rps` requests/s that holds two seconds' worth (the burst)."""
+    return {"max_tokens": 2 * rps, "tokens_per_fill": rps, "fill_interval": "1s"}
+
+
+def _limit_switches(name: str) -> JSON:
+    """On by default; the runtime keys let an operator switch a limit to log-only (enforced 0)
+    or off live through the admin runtime layer."""
+    return {
+        "filter_enabled": {
+            "runtime_key": f"careervault.{name}.enabled",
+            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
+        },
+        "filter_enforced": {
+            "runtime_key": f"careervault.{name}.enforced",
+            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
+        },
+        "response_headers_to_add": [_header("retry-after", RETRY_AFTER_SECONDS)],
+    }
+
+
+def _auth_rate_limit(cfg: GatewayConfig, method: str) -> JSON | None:
+    """The limit of one credential endpoint (a route's own buckets): one per client address,
+    dynamic (a wildcard descriptor, one bucket per address seen), plus the route's default
+    bucket as a ceiling over all addresses. A request refused by its address's bucket takes
+    no token from the ceiling (Envoy checks descriptors first), so one flooding address
+    cannot lock everyone else out.
+
+    The address is Envoy's downstream remote address: the peer's, or with trusted hops the
+    X-Forwarded-For entry those proxies vouch for (`xff_num_trusted_hops`), never an entry the
+    client wrote itself."""
+    per_address, ceiling = cfg.auth_rate_limit, cfg.auth_global_rate_limit
+    if not per_address and not ceiling:
+        return None
+    config: JSON = {
+        "stat_prefix": f"auth_{method}",
+        **_limit_switches("auth_rate_limit"),
+    }
+    if per_address:
+        config |= {
+            # The default bucket is a required field: without a ceiling it is the address's
+            # bucket size again, and only used when no address is known.
+            "token_bucket": _bucket(ceiling or per_address),
+            "always_consume_default_token_bucket": bool(ceiling),
+            "descriptors": [
+                {"entries": [{"key": "remote_address"}], "token_bucket": _bucket(per_address)}
+            ],
+            "rate_limits": [{"actions": [{"remote_address": {}}]}],
+            "max_dynamic_descriptors": RATE_LIMIT_KEYS,
+        }
+    else:
+        config["token_bucket"] = _bucket(ceiling)
+    return _typed("envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", **config)
+
+
+def _user_rate_limit(rps: int, name: str) -> JSON:
+    """A per-user limit, as a filter in the chain (not per route: a per-route configuration
+    has its own buckets, so a user would get a fresh bucket on every route). The key is the
+    `sub` claim jwt_authn verified and put in its dynamic metadata (`payload_in_metadata`):
+    unlike a header, no client can send it, so no one can spend another user's bucket or
+    start a fresh one. Routes without a verified token turn the filter off (no `sub`, no
+    descriptor: the default bucket, which is never reached)."""
+    if rps <= 0:
+        # In the chain but never enabled, so the routes' per-route settings stay valid.
+        return _typed(
+            "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", stat_prefix=name
+        )
     return _typed(
         "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
-        stat_prefix=f"auth_{name}",
-        token_bucket={"max_tokens": 2 * rps, "tokens_per_fill": rps, "fill_interval": "1s"},
-        filter_enabled={
-            "runtime_key": "careervault.auth_rate_limit.enabled",
-            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
-        },
-        filter_enforced={
-            "runtime_key": "careervault.auth_rate_limit.enforced",
-            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
-        },
-        response_headers_to_add=[_header("retry-after", "1")],
+        stat_prefix=name,
+        token_bucket=_bucket(rps),
+        always_consume_default_token_bucket=False,
+        descriptors=[{"entries": [{"key": "user"}], "token_bucket": _bucket(rps)}],
+        rate_limits=[
+            {
+                "actions": [
+                    {
+                        "metadata": {
+                            "descriptor_key": "user",
+                            "metadata_key": {
+                                "key": "envoy.filters.http.jwt_authn",
+                                "path": [{"key": "jwt_payload"}, {"key": "sub"}],
+                            },
+                            "source": "DYNAMIC",
+                        }
+                    }
+                ]
+            }
+        ],
+        max_dynamic_descriptors=RATE_LIMIT_KEYS,
+        **_limit_switches(f"{name}_rate_limit"),
     )
 
 
@@ -797,7 +1031,8 @@ def _local_reply_config() -> JSON:
             # Only RBAC answers 403: a valid signature on an ID token or another client's token.
             403: "An access token issued to this app is required.",
             413: "The request body is too large.",
-            429: "Too many requests; try again in a moment.",
+            # Only the rate limits answer 429 here, and each sets retry-after.
+            429: "Too many requests: slow down and retry after %RESP(retry-after)% s.",
         }.get(http_status, "%LOCAL_REPLY_BODY%")
         mapper: JSON = {
             "filter": {
@@ -915,8 +1150,8 @@ def _http_filters(cfg: GatewayConfig) -> list[JSON]:
             "typed_config": _typed("envoy.extensions.filters.http.cors.v3.Cors"),
         },
         {
-            # No bucket here: limits are set per route (the public auth endpoints).
-            "name": "envoy.filters.http.local_ratelimit",
+            # No bucket here: limits are set per route (the public credential endpoints).
+            "name": AUTH_RATE_LIMIT_FILTER,
             "typed_config": _typed(
                 "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
                 stat_prefix="http_local_rate_limiter",
@@ -924,6 +1159,15 @@ def _http_filters(cfg: GatewayConfig) -> list[JSON]:
         },
         {"name": "envoy.filters.http.jwt_authn", "typed_config": _jwt_authn(cfg)},
         {"name": "envoy.filters.http.rbac", "typed_config": _rbac(cfg)},
+        # Per user, once the token is verified; before the body is read or a service called.
+        {
+            "name": USER_RATE_LIMIT_FILTER,
+            "typed_config": _user_rate_limit(cfg.user_rate_limit, "user"),
+        },
+        {
+            "name": USER_HEAVY_RATE_LIMIT_FILTER,
+            "typed_config": _user_rate_limit(cfg.user_heavy_rate_limit, "user_heavy"),
+        },
         # Three limits, each route keeps one of them. The filter has no per-route setting,
         # and the transcoder's own max_request_body_size bounds a buffer, not the body.
         {
@@ -1013,6 +1257,8 @@ def _access_log() -> list[JSON]:
     fields = {
         "time": "%START_TIME%",
         "request_id": "%REQ(X-REQUEST-ID)%",
+        # "-" unless tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT).
+        "trace_id": "%TRACE_ID%",
         "method": "%REQ(:METHOD)%",
         "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
         "status": "%RESPONSE_CODE%",
@@ -1035,6 +1281,20 @@ def _access_log() -> list[JSON]:
             ),
         }
     ]
+
+
+# Active health checks of the service hosts: a host is out after UNHEALTHY_THRESHOLD failed
+# checks (a NOT_SERVING answer is one), each given HEALTH_TIMEOUT seconds.
+HEALTH_TIMEOUT = 1.0
+UNHEALTHY_THRESHOLD = 2
+
+
+def drain_seconds(cfg: GatewayConfig) -> float:
+    """How long Envoy may keep routing new requests to a host that just turned NOT_SERVING:
+    the check under way may still have seen SERVING, then UNHEALTHY_THRESHOLD checks must fail,
+    one interval apart. A replica that keeps serving this long after SIGTERM (its
+    CAREERVAULT_SHUTDOWN_DELAY) gets no new request once it stops accepting them."""
+    return UNHEALTHY_THRESHOLD * cfg.health_interval + HEALTH_TIMEOUT
 
 
 def _service_cluster(cfg: GatewayConfig, name: str) -> JSON:
@@ -1077,11 +1337,11 @@ def _service_cluster(cfg: GatewayConfig, name: str) -> JSON:
         },
         "health_checks": [
             {
-                "timeout": "1s",
+                "timeout": _duration(HEALTH_TIMEOUT),
                 "interval": _duration(cfg.health_interval),
                 # The default (60 s) would leave an idle cluster's state stale for a minute.
                 "no_traffic_interval": _duration(cfg.health_interval),
-                "unhealthy_threshold": 2,
+                "unhealthy_threshold": UNHEALTHY_THRESHOLD,
                 "healthy_threshold": 1,
                 "grpc_health_check": {"service_name": info.full_name},
             }
@@ -1120,18 +1380,23 @@ def _service_cluster(cfg: GatewayConfig, name: str) -> JSON:
 
 
 def _jwks_cluster(cfg: GatewayConfig, url: str) -> JSON:
+    return _url_cluster(cfg, "jwks", url, "JWKS URL")
+
+
+def _url_cluster(cfg: GatewayConfig, name: str, url: str, what: str) -> JSON:
+    """A cluster of the one host of `url` (TLS, checked against the CA file, for https)."""
     parsed = urlparse(url)
     if not parsed.hostname:
-        raise ConfigError(f"JWKS URL has no host: {url!r}")
+        raise ConfigError(f"{what} has no host: {url!r}")
     tls = parsed.scheme == "https"
     host = parsed.hostname
     port = parsed.port or (443 if tls else 80)
     cluster: JSON = {
-        "name": "jwks",
+        "name": name,
         "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
         "connect_timeout": "3s",
         "load_assignment": {
-            "cluster_name": "jwks",
+            "cluster_name": name,
             "endpoints": [
                 {
                     "lb_endpoints": [
@@ -1164,6 +1429,35 @@ def _jwks_cluster(cfg: GatewayConfig, url: str) -> JSON:
             ),
         }
     return cluster
+
+
+def _tracing(cfg: GatewayConfig) -> JSON:
+    """The HCM's tracing: Envoy starts a trace for each request (or continues the client's
+    W3C `traceparent`), names it `careervault-gateway`, sends `traceparent` on to the service
+    (the transcoder passes it as gRPC metadata), and posts its spans over OTLP/HTTP."""
+    http_service: JSON = {
+        "http_uri": {"uri": cfg.otlp_traces_url, "cluster": OTLP_CLUSTER, "timeout": "5s"}
+    }
+    if cfg.otlp_headers:
+        http_service["request_headers_to_add"] = [
+            {"header": {"key": k, "value": v}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+            for k, v in cfg.otlp_headers
+        ]
+    return {
+        "provider": {
+            "name": "envoy.tracers.opentelemetry",
+            "typed_config": _typed(
+                "envoy.config.trace.v3.OpenTelemetryConfig",
+                http_service=http_service,
+                service_name=GATEWAY_SERVICE_NAME,
+            ),
+        },
+        "random_sampling": {"value": cfg.trace_sampling},
+        # The span's name: the route, i.e. the gRPC method an API call reaches
+        # ("careervault.ai.v1.AiService.AnalyzeResume"; "spa-index", "not-found /v1"...): a
+        # bounded set. (The request's method is no help: the transcoder made it a POST.)
+        "operation": "%ROUTE_NAME%",
+    }
 
 
 def _is_ip(host: str) -> bool:
@@ -1259,6 +1553,18 @@ def render(cfg: GatewayConfig, check_jwks: bool = True) -> JSON:
         )
     if isinstance(cfg.jwks, RemoteJwks):
         clusters.append(_jwks_cluster(cfg, cfg.jwks.url))
+    runtime_layers: list[JSON] = []
+    if cfg.otlp_traces_url:
+        hcm["tracing"] = _tracing(cfg)
+        clusters.append(_url_cluster(cfg, OTLP_CLUSTER, cfg.otlp_traces_url, "OTLP endpoint"))
+        # Spans are exported every trace_flush_ms, or as soon as 5 are buffered (the
+        # tracer's own default); before the admin layer so an operator can still change it.
+        runtime_layers.append(
+            {
+                "name": "tracing",
+                "static_layer": {"tracing.opentelemetry.flush_interval_ms": cfg.trace_flush_ms},
+            }
+        )
     return {
         "node": {"id": "careervault-gateway", "cluster": "careervault"},
         "admin": {
@@ -1301,7 +1607,7 @@ def render(cfg: GatewayConfig, check_jwks: bool = True) -> JSON:
         },
         "layered_runtime": {
             # The admin layer lets an operator flip the runtime keys above (rate limits) live.
-            "layers": [{"name": "admin", "admin_layer": {}}]
+            "layers": [*runtime_layers, {"name": "admin", "admin_layer": {}}]
         },
     }
 

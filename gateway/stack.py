@@ -46,10 +46,21 @@ SERVICE_MODULES = {
 }
 DEFAULT_SERVICES = ("identity", "jobs", "extraction", "ai")
 POLL = 0.05
+# The largest CAREERVAULT_SHUTDOWN_DELAY a service accepts (runtime/settings.py).
+MAX_SHUTDOWN_DELAY = 60.0
+# A service child's Prometheus endpoint is on its gRPC port + this (see metrics_port).
+METRICS_OFFSET = 10000
 
 
 class StackError(RuntimeError):
     """Something did not start or died; the message names it and quotes its log."""
+
+
+def metrics_port(grpc_port: int) -> int:
+    """Where a service child serves /metrics: its gRPC port + 10000 (jobs 60052, its replica
+    1 60152), or - 10000 when that is no port (free ports picked for tests)."""
+    port = grpc_port + METRICS_OFFSET
+    return port if port <= 65535 else grpc_port - METRICS_OFFSET
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -295,6 +306,17 @@ class Stack:
     def replica_ports(self, service: str) -> list[int]:
         return [self.ports[service] + 100 * k for k in range(self.replicas[service])]
 
+    def metrics_url(self, service: str, replica: int = 0) -> str:
+        """The Prometheus endpoint of one replica, or of a child by name (`spawn`ed ones)."""
+        child = self.children.get(service if replica == 0 else f"{service}-{replica}")
+        if child is not None:
+            port = int(child.env.get("CAREERVAULT_METRICS_PORT") or 0)
+        else:
+            port = metrics_port(self.replica_ports(service)[replica])
+        if not port:
+            raise StackError(f"{service}: metrics are off (CAREERVAULT_METRICS_PORT=0)")
+        return f"http://127.0.0.1:{port}/metrics"
+
     def grpc_target(self, service: str, replica: int = 0) -> str:
         """host:port of one replica, for direct gRPC calls (the CLI, tests)."""
         return f"127.0.0.1:{self.replica_ports(service)[replica]}"
@@ -388,13 +410,31 @@ class Stack:
                 "CAREERVAULT_HOST": "127.0.0.1",
                 "CAREERVAULT_PORT": str(port),
                 "CAREERVAULT_REPLICA": str(replica),
+                # CAREERVAULT_METRICS_PORT=0 in the stack's environment: no endpoints.
+                "CAREERVAULT_METRICS_PORT": (
+                    "0"
+                    if self.base_env.get("CAREERVAULT_METRICS_PORT") == "0"
+                    else str(metrics_port(port))
+                ),
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        # Where the others are, for service-to-service calls.
+        # Where the others are, for service-to-service calls: every replica, so that a caller
+        # spreads its calls and skips a replica that is draining or down
+        # (careervault.runtime.balancing).
         for s in self.services:
             env[f"CAREERVAULT_{s.upper()}_PORT"] = str(self.ports[s])
-            env[f"CAREERVAULT_{s.upper()}_ADDRESS"] = self.grpc_target(s)
+            env[f"CAREERVAULT_{s.upper()}_ADDRESS"] = ",".join(
+                f"127.0.0.1:{p}" for p in self.replica_ports(s)
+            )
+        # A replica with siblings, told to stop with SIGTERM (`kill(name, SIGTERM)`, an
+        # orchestrator), keeps serving while NOT_SERVING until Envoy's health checks have
+        # taken it out, so no new request meets a closed port. A lone replica has no sibling
+        # to take over and stops at once. `stop()` sends SIGINT, which skips the delay:
+        # Envoy is gone by then. An explicit CAREERVAULT_SHUTDOWN_DELAY wins.
+        if self.replicas[service] > 1 and "CAREERVAULT_SHUTDOWN_DELAY" not in self.base_env:
+            delay = min(render.drain_seconds(self._gateway_config()), MAX_SHUTDOWN_DELAY)
+            env["CAREERVAULT_SHUTDOWN_DELAY"] = f"{delay:g}"
         return env
 
     def _start_service(self, service: str, replica: int) -> Child:
@@ -575,7 +615,9 @@ class Stack:
             self.check()
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Signals one child by name (fault tests: kill a replica, see the gateway cope)."""
+        """Signals one child by name (fault tests: kill a replica, see the gateway cope); for
+        SIGKILL and SIGTERM, waits until it has exited (SIGTERM: after draining, see
+        `_child_env`)."""
         self.children[name].signal(sig)
         if sig in (signal.SIGKILL, signal.SIGTERM):
             self.children[name].wait(self.stop_timeout)
@@ -627,8 +669,8 @@ class Stack:
         child.close()
 
     def stop(self) -> None:
-        """Envoy drains first, then the services get SIGTERM (they drain themselves); whatever
-        is left after `stop_timeout` is killed. Safe to call twice."""
+        """Envoy drains first, then the services get SIGINT (they finish their calls in flight
+        and exit); whatever is left after `stop_timeout` is killed. Safe to call twice."""
         atexit.unregister(self.stop)
         with self._lock:
             if self._stopping or not self.children:
@@ -650,7 +692,10 @@ class Stack:
                 envoy.wait(2.0)
         services = [c for c in self.children.values() if c.service != "envoy"]
         for child in services:
-            child.signal(signal.SIGTERM)
+            # SIGINT, not SIGTERM: stop now (calls in flight still get their grace), without
+            # the drain delay a replica waits for Envoy's health checks after SIGTERM; Envoy
+            # is already gone, and Ctrl-C should not take seconds.
+            child.signal(signal.SIGINT)
         deadline = time.monotonic() + self.stop_timeout
         for child in services:
             if not child.wait(deadline - time.monotonic()):

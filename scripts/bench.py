@@ -16,7 +16,8 @@ replaces the part of that file between the `<!-- bench:start -->` and `<!-- benc
 markers and keeps everything else (the hand-written intro and interpretation).
 
 Inherited CAREERVAULT_* variables are dropped, so the numbers are always those of the embedded
-defaults; the auth rate limit is switched off (CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT=0).
+defaults; the edge rate limits are switched off (gateway.render.RATE_LIMITS_OFF: a benchmark
+is one user at full speed).
 
 Everything above `# === this script` is shared with bench_jobs.py, bench_extraction.py and
 bench_ai.py: timing loops and latency statistics, the REST client, memory of processes, starting
@@ -440,7 +441,7 @@ def make_stack(
 ) -> Stack:
     ports = free_ports(len(services) + 1)
     env = clean_env()
-    env["CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT"] = "0"
+    env.update(render.RATE_LIMITS_OFF)
     return Stack(
         data_dir=data_dir,
         http_port=ports[0],
@@ -1004,7 +1005,7 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             without="flags",
         ),
         "- stores: embedded defaults (SQLite, local token issuer), Envoy access log on, "
-        "auth rate limit off",
+        "edge rate limits off",
         "",
         "### Start-up to healthy",
         "",

@@ -9,7 +9,7 @@ memory written down. This script measures those and what surrounds them:
    and tokenizer (`embeddings.encoder`, sha256 check included; the check is also timed apart),
    the first sentence vector, then a first and a second analysis; with the peak RSS;
 2. a stack started with `gateway.stack.Stack` (identity, jobs, extraction, ai, Envoy; embedded
-   defaults; inherited CAREERVAULT_* variables dropped; auth rate limit off) on free ports in a
+   defaults; inherited CAREERVAULT_* variables dropped; edge rate limits off) on free ports in a
    temporary data directory, one user signed up; then one more ai process spawned beside it
    (`Stack.spawn`), twice: time from its launch to health, to its engine loaded (its own log)
    and to its first answered analysis (direct gRPC, sent as soon as it is healthy);
@@ -854,7 +854,7 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
         "threads + 8 queued, 32 cached analyses per user, chat pieces 20 ms apart), Envoy "
         "`--concurrency 2`"
         + (f", healthy in {results.started_in:.2f} s" if results.started_in else "")
-        + "; embedded defaults, auth rate limit off",
+        + "; embedded defaults, edge rate limits off",
         f"- inputs (in the script): a resume of {t.get('resume_words', 0)} words "
         f"({t.get('resume_chars', 0):,} characters, {t.get('resume_lines', 0)} lines, 4 roles, "
         f"{t.get('resume_bullets', 0)} bullets) and a job description of "

@@ -1,8 +1,8 @@
 """`make bench` (third part): the extraction service on real files, through Envoy and direct.
 
 Starts identity, jobs (idle), extraction and Envoy with `gateway.stack.Stack` on free ports in
-a temporary data directory (embedded defaults; inherited CAREERVAULT_* variables dropped; auth
-rate limit off), signs one user up and uploads files built by `tests/support/documents.py`:
+a temporary data directory (embedded defaults; inherited CAREERVAULT_* variables dropped; edge
+rate limits off), signs one user up and uploads files built by `tests/support/documents.py`:
 
 1. latency, one client, one request at a time, through the gateway (`POST /v1/documents:extract`,
    JSON with the file in base64, keep-alive HTTP/1.1) and straight to the service over gRPC
@@ -493,7 +493,7 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
         f"- stack: identity, jobs (idle), extraction ({results.workers} worker processes, the "
         "default of one per core; tesseract with one OpenMP thread), Envoy `--concurrency 2`, "
         + (f"healthy in {results.started_in:.2f} s" if results.started_in else "")
-        + "; embedded defaults, auth rate limit off",
+        + "; embedded defaults, edge rate limits off",
         "",
         "Files, built by `tests/support/documents.py` (bytes; JSON body with base64 in "
         "brackets): "

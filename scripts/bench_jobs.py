@@ -12,7 +12,7 @@
    API calls each operation makes and the items they read (botocore `after-call` hooks), which
    is what predicts cost and latency on real DynamoDB: moto is not a performance proxy.
    If SQLite `stats` at the largest size misses 100 ms, it is profiled (cProfile).
-2. Through Envoy: `gateway.stack.Stack` (identity, jobs, Envoy; SQLite; auth rate limit off) on
+2. Through Envoy: `gateway.stack.Stack` (identity, jobs, Envoy; SQLite; edge rate limits off) on
    free ports in a temporary data directory; one user signs up, then `POST /v1/jobs` and
    `PATCH /v1/jobs/{id}?updateMask=notes` (with the etag from the create) run from 1 client
    thread and from `--threads` client threads (httpx, keep-alive).
@@ -903,7 +903,7 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
             "### Creates and updates through Envoy",
             "",
             "`gateway.stack.Stack` (identity, jobs, Envoy `--concurrency 2`, SQLite, access log "
-            "on, auth rate limit off) on free ports in a temporary data directory"
+            "on, edge rate limits off) on free ports in a temporary data directory"
             + (
                 f", healthy in {results.stack_started_in:.2f} s"
                 if results.stack_started_in is not None

@@ -9,6 +9,7 @@ import pytest
 
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
+from gateway.render import RATE_LIMITS_OFF
 from gateway.stack import Stack, free_ports
 from tests.support.clients import User, identity_stub, jobs_stub, new_user
 
@@ -30,9 +31,11 @@ def stack(data_dir: Path) -> Iterator[Stack]:
         # Load tests of the auth routes are not what this suite is about. Every test signs in
         # from 127.0.0.1, and the suite's deliberate wrong passwords and bad tokens would
         # otherwise throttle that one address for the tests after them (the throttle has its
-        # own stack in tests/integration/test_identity_local.py).
+        # own stack in tests/integration/test_identity_local.py). The edge rate limits are
+        # off too: tests (schemathesis above all) call as one user, as fast as they can; the
+        # limits have their own stack in tests/integration/test_rate_limits.py.
         env={
-            "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
+            **RATE_LIMITS_OFF,
             "CAREERVAULT_THROTTLE_ADDRESS_FAILURES": "100000",
         },
     )

@@ -410,6 +410,13 @@ def test_gateway_arg_defaults_are_what_render_takes_by_default() -> None:
         assert defaults["CAREERVAULT_GATEWAY_MAX_BODY_BYTES"] == str(config.max_body_bytes)
         assert defaults["CAREERVAULT_GATEWAY_MAX_UPLOAD_BYTES"] == str(config.max_upload_bytes)
         assert defaults["CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT"] == str(config.auth_rate_limit)
+        assert defaults["CAREERVAULT_GATEWAY_AUTH_GLOBAL_RATE_LIMIT"] == str(
+            config.auth_global_rate_limit
+        )
+        assert defaults["CAREERVAULT_GATEWAY_USER_RATE_LIMIT"] == str(config.user_rate_limit)
+        assert defaults["CAREERVAULT_GATEWAY_USER_HEAVY_RATE_LIMIT"] == str(
+            config.user_heavy_rate_limit
+        )
         interval = float(str(defaults["CAREERVAULT_GATEWAY_HEALTH_INTERVAL"]))
         assert interval == config.health_interval
 

@@ -341,7 +341,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # jobs too: the gateway wants every public method, and jobs has one.
         services=("identity", "jobs", "extraction"),
         env={
-            "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
+            **render.RATE_LIMITS_OFF,
             "CAREERVAULT_EXTRACTION_WORKERS": "1",
             "CAREERVAULT_EXTRACTION_QUEUE": "1",
             "CAREERVAULT_EXTRACTION_OCR_DOCUMENT_TIMEOUT": "5",
@@ -438,6 +438,7 @@ def test_a_full_service_answers_429_extraction_busy_over_rest(
     assert body["code"] == 8 and reason(body) == "EXTRACTION_BUSY"
     info = next(d for d in body["details"] if d["@type"].endswith("ErrorInfo"))
     assert info["metadata"]["retryAfterSeconds"] == "5"
+    assert r.headers["retry-after"] == "5"  # the standard header too
     assert refused_in < 1.5, refused_in
     assert answers["first"].status_code == 200, answers["first"].text
     assert answers["second"].status_code == 200, answers["second"].text

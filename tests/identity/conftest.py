@@ -26,6 +26,7 @@ import pytest
 from careervault.identity.v1 import identity_pb2 as idpb
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
+from gateway.render import RATE_LIMITS_OFF
 from gateway.stack import Stack, free_port
 from tests.support.clients import PASSWORD
 from tests.support.moto import REGION, MotoServer, cognito_env
@@ -216,8 +217,8 @@ def system(
 ) -> Iterator[System]:
     backend: str = request.param
     env = {
-        # Load tests of the auth routes are not what this suite is about.
-        "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
+        # Load tests of the auth routes (or the API) are not what this suite is about.
+        **RATE_LIMITS_OFF,
         # Every test calls from 127.0.0.1: per-address brute-force limits would add up.
         "CAREERVAULT_THROTTLE_ADDRESS_FAILURES": "100000",
     }

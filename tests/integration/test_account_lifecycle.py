@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from careervault.jobs.v1 import user_data_pb2 as udpb
 from careervault.jobs.v1 import user_data_pb2_grpc
+from gateway.render import RATE_LIMITS_OFF
 from gateway.stack import Stack, free_port
 from tests.support.clients import PASSWORD
 
@@ -227,7 +228,7 @@ def test_a_deletion_during_a_jobs_outage_stays_pending_and_finishes(tmp_path: Pa
         ports={"identity": free_port(), "jobs": free_port()},
         services=("identity", "jobs"),
         env={
-            "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
+            **RATE_LIMITS_OFF,
             "CAREERVAULT_ACCOUNT_DELETION_RETRY_SECONDS": "0.5",
         },
     )

@@ -37,6 +37,7 @@ from careervault.identity.v1 import identity_pb2 as idpb
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2 as jpb
 from careervault.jobs.v1 import jobs_pb2_grpc
+from gateway.render import RATE_LIMITS_OFF
 from gateway.stack import Stack, free_port
 from tests.support.clients import PASSWORD, identity_stub, jobs_stub, new_user
 
@@ -170,7 +171,7 @@ def start_stack(
         http_port=free_port(),
         ports={s: free_port() for s in services},
         services=services,
-        env={"CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0", **env},
+        env={**RATE_LIMITS_OFF, **env},
     ).start()
 
 
@@ -641,6 +642,7 @@ def test_throttled_sign_in_over_rest_is_http_429_with_json(
     (info,) = [d for d in body["details"] if d["@type"].endswith("google.rpc.ErrorInfo")]
     assert info["reason"] == "TOO_MANY_ATTEMPTS"
     assert int(info["metadata"]["retryAfterSeconds"]) > 0
+    assert r.headers["retry-after"] == info["metadata"]["retryAfterSeconds"]
 
 
 # -- profile: consent time, deletion -------------------------------------------------------

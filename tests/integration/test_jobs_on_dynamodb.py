@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.render import RATE_LIMITS_OFF
 from gateway.stack import Stack, free_port
 from tests.integration.test_jobs_rest_features import (
     test_a_spreadsheet_imports_once_and_reports_bad_rows,
@@ -44,7 +45,7 @@ def dynamo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CAREERVAULT_DYNAMODB_TABLE": "careervault-jobs-test",
             "CAREERVAULT_DYNAMODB_CREATE_TABLE": "1",
             "CAREERVAULT_PAGE_TOKEN_SECRET": secrets.token_urlsafe(32),
-            "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
+            **RATE_LIMITS_OFF,
         }
         data_dir: Path = tmp_path_factory.mktemp("dynamo-stack")
         stack = Stack(

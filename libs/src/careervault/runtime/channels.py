@@ -1,7 +1,9 @@
 """One way to make a client channel: keepalive, message limits, and a deadline on every call.
 
 Inside a service, calls to another service relay the caller's token and request id and never
-outlive the deadline of the call being served.
+outlive the deadline of the call being served. With tracing on (telemetry.py), each call is a
+CLIENT span and carries `traceparent`, so the callee's span is its child; with tracing off no
+tracing interceptor is added.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import grpc
 
+from careervault.runtime import telemetry
 from careervault.runtime.context import deadline_var, principal_var, request_id_var
 
 DEFAULT_TIMEOUT = 10.0
@@ -75,7 +78,9 @@ def create_channel(
     are added to the defaults (e.g. `("grpc.use_local_subchannel_pool", 1)`, so that a new
     channel does not inherit the reconnect backoff of another one to the same target)."""
     return grpc.aio.insecure_channel(
-        target, options=[*_OPTIONS, *options], interceptors=[_Relay(default_timeout)]
+        target,
+        options=[*_OPTIONS, *options],
+        interceptors=[_Relay(default_timeout), *telemetry.client_interceptors()],
     )
 
 

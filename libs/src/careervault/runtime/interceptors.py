@@ -25,6 +25,7 @@ from careervault.runtime.context import (
     request_id_var,
 )
 from careervault.runtime.errors import DomainError, Unauthenticated, internal_status
+from careervault.runtime.metrics import RPC
 
 log = logging.getLogger("careervault.rpc")
 
@@ -126,8 +127,31 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
         return _rewrap(handler, wrap)
 
 
+class _Status(grpc.Status):
+    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: Any) -> None:
+        self.code = code
+        self.details = details
+        self.trailing_metadata = trailing_metadata
+
+
+def _with_retry_after(exc: DomainError) -> grpc.Status:
+    """The error as a gRPC status; one that says when to come back (`retryAfterSeconds` in
+    its ErrorInfo: a full queue, a throttle) also carries a `retry-after` header, which the
+    transcoder passes on, so REST clients get the standard header with the 429."""
+    status: grpc.Status = rpc_status.to_status(exc.to_status())
+    seconds = exc.metadata.get("retryAfterSeconds", "")
+    if not seconds.isdigit():
+        return status
+    return _Status(
+        status.code,
+        status.details,
+        (*status.trailing_metadata, ("retry-after", seconds)),
+    )
+
+
 class ErrorInterceptor(_WrappingInterceptor):
-    """Sets the request id, logs each call, and maps exceptions to `google.rpc.Status`."""
+    """Sets the request id, logs each call, maps exceptions to `google.rpc.Status`, and
+    records the call's duration and code (`careervault.runtime.metrics`)."""
 
     async def around(
         self,
@@ -142,13 +166,15 @@ class ErrorInterceptor(_WrappingInterceptor):
         method_var.set(method)
         remaining = context.time_remaining()
         deadline_var.set(time.time() + remaining if remaining is not None else None)
+        in_flight = RPC.in_flight(method)
+        in_flight.inc()
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         try:
             return await call()
         except DomainError as exc:
             code = exc.code
-            await context.abort_with_status(rpc_status.to_status(exc.to_status()))
+            await context.abort_with_status(_with_retry_after(exc))
         except (asyncio.CancelledError, grpc.aio.AbortError):
             code = context.code() or grpc.StatusCode.CANCELLED  # type: ignore[assignment]
             raise
@@ -157,13 +183,11 @@ class ErrorInterceptor(_WrappingInterceptor):
             log.exception("unexpected error")
             await context.abort_with_status(rpc_status.to_status(internal_status()))
         finally:
-            log.info(
-                "rpc",
-                extra={
-                    "code": code.name if isinstance(code, grpc.StatusCode) else str(code),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            elapsed = time.perf_counter() - started
+            in_flight.dec()
+            name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+            RPC.observe(method, name, elapsed)
+            log.info("rpc", extra={"code": name, "duration_ms": round(elapsed * 1000, 2)})
 
 
 class AuthInterceptor(_WrappingInterceptor):

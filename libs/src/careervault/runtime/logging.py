@@ -1,4 +1,5 @@
-"""One JSON logger: every line carries the service, the request id and the method.
+"""One JSON logger: every line carries the service, the request id and the method, and, while
+a traced call is served (OTEL_* on, see telemetry.py), `trace_id` and `span_id` in W3C hex.
 
 Resumes and job descriptions are personal data: log ids and sizes, never contents.
 """
@@ -10,6 +11,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from careervault.runtime import telemetry
 from careervault.runtime.context import method_var, request_id_var
 
 
@@ -22,6 +24,9 @@ class _ContextFilter(logging.Filter):
         record.service = self.service
         record.request_id = request_id_var.get()
         record.method = method_var.get()
+        ids = telemetry.current_ids()
+        if ids is not None:
+            record.trace_id, record.span_id = ids
         return True
 
 

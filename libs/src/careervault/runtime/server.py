@@ -1,13 +1,16 @@
 """One way to run a service: grpc.aio with health, reflection, interceptors and a clean stop.
 
-On SIGTERM or SIGINT: health goes NOT_SERVING for every service, the process keeps serving
-for `shutdown_delay` seconds (so load balancers notice), then stops taking new calls and gives
-in-flight calls `shutdown_grace` seconds to finish.
+On SIGTERM (an orchestrator, or `Stack.kill`): health goes NOT_SERVING for every service, the
+process keeps serving for `shutdown_delay` seconds (so load balancers that poll health notice
+and send nothing new), then stops taking new calls and gives in-flight calls `shutdown_grace`
+seconds to finish. SIGINT (Ctrl-C, or `make run` stopping everything) does the same without the
+delay, also when it arrives during one: the quick stop, as gunicorn's INT is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -18,9 +21,11 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from careervault.runtime import telemetry
 from careervault.runtime.auth import verifier_from_settings
 from careervault.runtime.interceptors import AuthInterceptor, ErrorInterceptor
 from careervault.runtime.logging import configure_logging
+from careervault.runtime.metrics import serve_metrics
 from careervault.runtime.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -46,17 +51,27 @@ class Service:
         self.settings = settings
         self.health = health.aio.HealthServicer()
         self.server: grpc.aio.Server | None = None
+        self.interceptors: list[grpc.aio.ServerInterceptor] = []
         self.port = 0
         self._resources = AsyncExitStack()
+        self._hurry = asyncio.Event()
+
+    def hurry(self) -> None:
+        """Cuts a drain delay short (a SIGINT after SIGTERM)."""
+        self._hurry.set()
 
     async def start(self) -> int:
         settings = self.settings
         verifier = verifier_from_settings(settings)
+        # Tracing (when OTEL_* asks for it, see telemetry.py) is outermost, so the span is
+        # current while ErrorInterceptor logs the call; with tracing off there is none.
+        self.interceptors = [
+            *telemetry.server_interceptors(),
+            ErrorInterceptor(),
+            AuthInterceptor(verifier, self.spec.public_methods),
+        ]
         self.server = grpc.aio.server(
-            interceptors=[
-                ErrorInterceptor(),
-                AuthInterceptor(verifier, self.spec.public_methods),
-            ],
+            interceptors=self.interceptors,
             maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -79,12 +94,19 @@ class Service:
         log.info("listening", extra={"address": f"{settings.host}:{self.port}"})
         return self.port
 
-    async def stop(self) -> None:
+    async def stop(self, drain: bool = True) -> None:
+        """NOT_SERVING first: Envoy's health checks and the clients that watch health (see
+        careervault.runtime.balancing) stop sending new calls. With `drain`, keep serving for
+        `shutdown_delay` seconds (or until `hurry()`), for load balancers that poll: a request
+        they send meanwhile is served, not refused. Then refuse new calls (GOAWAY on every
+        connection, the port closes) and give the calls in flight `shutdown_grace` seconds."""
         if self.server is None:
             return
         await self.health.enter_graceful_shutdown()
-        if self.settings.shutdown_delay:
-            await asyncio.sleep(self.settings.shutdown_delay)
+        if drain and self.settings.shutdown_delay and not self._hurry.is_set():
+            log.info("draining", extra={"seconds": self.settings.shutdown_delay})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), self.settings.shutdown_delay)
         await self.server.stop(self.settings.shutdown_grace)
         await self._resources.aclose()
         self.server = None
@@ -93,19 +115,43 @@ class Service:
 
 async def serve(spec: ServiceSpec, settings: ServerSettings) -> None:
     configure_logging(spec.name, settings.log_level)
+    # Before the server and its channels are built: they look at whether tracing is on.
+    telemetry.setup_tracing(spec.name, settings.host, settings.port, settings.replica)
+    metrics = serve_metrics(
+        spec.name, settings.replica, settings.metrics_address, settings.metrics_port
+    )
+    try:
+        await _serve(spec, settings)
+    finally:
+        if metrics is not None:
+            metrics.close()
+        # Spans still buffered are exported before the process ends.
+        telemetry.shutdown_tracing()
+
+
+async def _serve(spec: ServiceSpec, settings: ServerSettings) -> None:
     service = Service(spec, settings)
     await service.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    received: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        if sig == signal.SIGINT:
+            service.hurry()
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     server = service.server
     assert server is not None
     waiter = asyncio.create_task(server.wait_for_termination())
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    log.info("shutting down")
-    await service.stop()
+    log.info("shutting down", extra={"signal": received[0].name if received else None})
+    # SIGTERM drains (the delay lets Envoy notice); SIGINT stops without the delay.
+    await service.stop(drain=signal.SIGINT not in received)
     waiter.cancel()
     stopper.cancel()
 

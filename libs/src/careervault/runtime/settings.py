@@ -91,6 +91,25 @@ class ServerSettings(CommonSettings):
     port: int = Field(default=0, ge=0, le=65535)
     # Concurrent RPCs a process accepts before answering RESOURCE_EXHAUSTED.
     max_concurrent_rpcs: int = Field(default=256, ge=1)
+    # Which replica of the service this process is (replica k listens on base port + 100 k);
+    # set by the stack, reported in traces (service.instance.id) and metrics.
+    replica: int = Field(default=0, ge=0, le=1000)
+    # Prometheus text at http://<metrics_host>:<metrics_port>/metrics; 0 = no endpoint.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Address of the metrics endpoint; empty = the same as `host` (loopback by default).
+    metrics_host: str = ""
+
+    @model_validator(mode="after")
+    def _check_metrics_port(self) -> ServerSettings:
+        if self.metrics_port and self.metrics_port == self.port:
+            raise ValueError(
+                f"metrics_port: {self.metrics_port} is the gRPC port too; pick another (or 0)"
+            )
+        return self
+
+    @property
+    def metrics_address(self) -> str:
+        return self.metrics_host or self.host
 
 
 def load_settings(cls: type[T], **overrides: object) -> T:

@@ -15,9 +15,19 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from prometheus_client import Counter
+
 from careervault.ai.v1 import ai_pb2 as pb
 
 DEFAULT_MAX_USERS = 1000
+
+LOOKUPS = Counter(
+    "careervault_ai_cache_lookups",
+    "Analyses looked up in the per-user cache, by result (hit or miss); none while disabled.",
+    ["result"],
+)
+_HIT = LOOKUPS.labels("hit")
+_MISS = LOOKUPS.labels("miss")
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,9 @@ class AnalysisCache:
         user = self._user(user_id, create=False)
         data = user.entries.get(key) if user is not None else None
         if user is None or data is None:
+            _MISS.inc()
             return None
+        _HIT.inc()
         user.entries.move_to_end(key)
         user.latest = data
         return pb.ResumeAnalysis.FromString(data)

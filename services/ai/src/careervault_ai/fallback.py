@@ -17,6 +17,11 @@ waiting; beyond that the call is refused at once with RESOURCE_EXHAUSTED `AI_BUS
 than waiting for a deadline. The local engine (taxonomy, embedding model) is loaded in the
 background at start (`start_warm`), so the service reports SERVING at once and the first
 request does not pay for the load unless it arrives during it.
+
+Metrics (Prometheus, see careervault.runtime.metrics): `careervault_ai_provider_requests_total
+{provider, outcome}`, `careervault_ai_fallbacks_total{provider, reason}` (the reason as a short
+label, `reason_kind`), and the local pool's `careervault_ai_pool_{in_flight,queued,capacity}`
+and `careervault_ai_pool_rejections_total`.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
+
+from prometheus_client import Counter, Gauge
 
 from careervault.ai.v1 import ai_pb2 as pb
 from careervault.runtime.context import deadline_var
@@ -51,6 +59,62 @@ RETRY_ALLOWANCE = 1.0
 BUSY_RETRY_SECONDS = 2
 LOCAL = "local"
 
+PROVIDER_REQUESTS = Counter(
+    "careervault_ai_provider_requests",
+    "Answers asked of a provider, by outcome: ok, fallback (the external provider failed and "
+    "local answered instead) or error (local failed, AI_BUSY included).",
+    ["provider", "outcome"],
+)
+FALLBACKS = Counter(
+    "careervault_ai_fallbacks",
+    "Times the external provider failed and local answered, by a short reason: http_<status>, "
+    "timeout, deadline, blocked, invalid, malformed, empty, truncated, unreachable, broken, "
+    "error.",
+    ["provider", "reason"],
+)
+POOL_IN_FLIGHT = Gauge(
+    "careervault_ai_pool_in_flight", "Local AI operations admitted now (running or waiting)."
+)
+POOL_QUEUED = Gauge(
+    "careervault_ai_pool_queued", "Local AI operations admitted and waiting for a worker thread."
+)
+POOL_CAPACITY = Gauge(
+    "careervault_ai_pool_capacity", "Local AI operations admitted at most (workers + queue)."
+)
+POOL_REJECTIONS = Counter(
+    "careervault_ai_pool_rejections",
+    "Local AI operations refused because the pool was full (RESOURCE_EXHAUSTED AI_BUSY).",
+)
+
+# A fallback's reason as a label: the user-facing text carries numbers ("within 2.3 s"), the
+# label must come from a short fixed list.
+_REASON_KINDS = (
+    (re.compile(r"returned (\d{3})\b"), ""),
+    (re.compile(r"timed out|did not answer within"), "timeout"),
+    (re.compile(r"not enough time"), "deadline"),
+    (re.compile(r"blocked"), "blocked"),
+    (re.compile(r"did not validate"), "invalid"),
+    (re.compile(r"malformed"), "malformed"),
+    (re.compile(r"empty answer|no answer|no message"), "empty"),
+    (re.compile(r"cut off"), "truncated"),
+    (re.compile(r"could not be reached"), "unreachable"),
+    (re.compile(r"broke off"), "broken"),
+)
+
+
+def reason_kind(reason: str) -> str:
+    """The label for a fallback reason: `http_503`, `timeout`, ..., or `error`."""
+    for pattern, kind in _REASON_KINDS:
+        m = pattern.search(reason)
+        if m:
+            return kind or f"http_{m.group(1)}"
+    return "error"
+
+
+def count_fallback(provider: str, reason: str) -> None:
+    PROVIDER_REQUESTS.labels(provider, "fallback").inc()
+    FALLBACKS.labels(provider, reason_kind(reason)).inc()
+
 
 class LocalPool:
     """Bounded local work: `workers` run at once (on `executor`, which has that many threads),
@@ -62,6 +126,9 @@ class LocalPool:
         self.in_flight = 0
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ai-local")
         self._slots: asyncio.Semaphore | None = None
+        POOL_IN_FLIGHT.set_function(lambda: self.in_flight)
+        POOL_QUEUED.set_function(lambda: max(0, self.in_flight - self.workers))
+        POOL_CAPACITY.set(workers + queue)
 
     def _semaphore(self) -> asyncio.Semaphore:
         if self._slots is None:
@@ -70,6 +137,7 @@ class LocalPool:
 
     def admit(self) -> None:
         if self.in_flight >= self.workers + self.queue:
+            POOL_REJECTIONS.inc()
             raise ResourceExhausted(
                 "The AI service is busy; try again in a few seconds.",
                 reason="AI_BUSY",
@@ -244,12 +312,19 @@ class Chain:
                 result = await self._external(make)
             except Fallback as fb:
                 reason, fell_back = fb.reason, True
+                count_fallback(self.external.name, fb.reason)
             else:
+                PROVIDER_REQUESTS.labels(self.external.name, "ok").inc()
                 result.provider.CopyFrom(self.external_info())
                 return result
-        local = (await self._local()).provider
-        assert local is not None
-        result = await self.pool.guard(lambda: make(local))
+        try:
+            local = (await self._local()).provider
+            assert local is not None
+            result = await self.pool.guard(lambda: make(local))
+        except Exception:
+            PROVIDER_REQUESTS.labels(LOCAL, "error").inc()
+            raise
+        PROVIDER_REQUESTS.labels(LOCAL, "ok").inc()
         result.provider.CopyFrom(await self.local_info(fell_back, reason))
         return result
 
@@ -283,8 +358,10 @@ class Chain:
                 first = await self._first_piece(stream, budget)
             except Fallback as fb:
                 reason, fell_back = fb.reason, True
+                count_fallback(external.name, fb.reason)
                 await _close(stream)
             else:
+                PROVIDER_REQUESTS.labels(external.name, "ok").inc()
                 yield pb.ChatResponse(delta=note + first, provider=self.external_info())
                 async for message in self._rest(stream, self.settings.gemini_timeout):
                     yield message
@@ -298,9 +375,11 @@ class Chain:
         try:
             first = await self.pool.guard(lambda: _first_or_empty(stream))
         except DomainError:
+            PROVIDER_REQUESTS.labels(LOCAL, "error").inc()
             await _close(stream)
             raise
         except Exception:
+            PROVIDER_REQUESTS.labels(LOCAL, "error").inc()
             await _close(stream)
             log.exception("local chat failed")
             yield pb.ChatResponse(
@@ -309,6 +388,7 @@ class Chain:
                 error=pb.ChatError(code="INTERNAL", message="The answer failed; try again."),
             )
             return
+        PROVIDER_REQUESTS.labels(LOCAL, "ok").inc()
         yield pb.ChatResponse(delta=note + first, provider=info)
         async for message in self._rest(stream, None):
             yield message

@@ -36,6 +36,7 @@ from careervault.identity.v1 import identity_pb2 as ipb
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2 as jpb
 from careervault.jobs.v1 import jobs_pb2_grpc
+from careervault.runtime.balancing import balanced
 from careervault.runtime.channels import create_channel
 from careervault.runtime.errors import (
     Aborted,
@@ -82,6 +83,9 @@ CHANNEL_OPTIONS = (
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
 )
+IDENTITY_SERVICE = ipb.DESCRIPTOR.services_by_name["IdentityService"].full_name
+JOBS_SERVICE = jpb.DESCRIPTOR.services_by_name["JobService"].full_name
+EXTRACTION_SERVICE = epb.DESCRIPTOR.services_by_name["ExtractionService"].full_name
 # Saved analyses stay inside the jobs service's limits (rules.py there checks them again).
 SAVED_SUMMARY_CHARS = 4000
 SAVED_TEXT_CHARS = 2000
@@ -469,16 +473,35 @@ class Pipeline:
     error: str = ""  # why the pipeline could not be read ("" when it was)
 
 
+def _channel(
+    address: str, service: str, retried: Sequence[str], timeout: float
+) -> grpc.aio.Channel:
+    target, options = balanced(address, service, retried)
+    return create_channel(target, timeout, [*CHANNEL_OPTIONS, *options])
+
+
 class Upstreams:
     """One channel per service, made at start; calls relay the caller's context."""
 
     def __init__(self, settings: AiSettings) -> None:
-        self.identity_channel = create_channel(
-            settings.identity_address, PROFILE_TIMEOUT, CHANNEL_OPTIONS
+        # Each address may list several replicas: calls are spread over them and avoid one
+        # that is draining or down (careervault.runtime.balancing). Every call made here is
+        # safe to run twice (reads; the UpdateJob carries the etag it read, so a replay is
+        # ABORTED and save_analysis reads again), so all are retried on UNAVAILABLE.
+        self.identity_channel = _channel(
+            settings.identity_address, IDENTITY_SERVICE, ("GetUser",), PROFILE_TIMEOUT
         )
-        self.jobs_channel = create_channel(settings.jobs_address, JOBS_TIMEOUT, CHANNEL_OPTIONS)
-        self.extraction_channel = create_channel(
-            settings.extraction_address, EXTRACTION_TIMEOUT, CHANNEL_OPTIONS
+        self.jobs_channel = _channel(
+            settings.jobs_address,
+            JOBS_SERVICE,
+            ("GetJob", "ListJobs", "GetJobStats", "UpdateJob"),
+            JOBS_TIMEOUT,
+        )
+        self.extraction_channel = _channel(
+            settings.extraction_address,
+            EXTRACTION_SERVICE,
+            ("ExtractDocument",),
+            EXTRACTION_TIMEOUT,
         )
         self.identity = identity_pb2_grpc.IdentityServiceStub(self.identity_channel)
         self.jobs = jobs_pb2_grpc.JobServiceStub(self.jobs_channel)

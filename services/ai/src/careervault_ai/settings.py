@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
+from careervault.runtime.balancing import check_address
 from careervault.runtime.settings import SERVICE_PORTS, ServerSettings
 
 
@@ -35,9 +36,16 @@ class AiSettings(ServerSettings):
     # Seconds between the streamed pieces of a local chat answer (a few words each), so the
     # answer reads as it arrives; 0 sends them as fast as they are made.
     ai_chat_pause: float = Field(default=0.02, ge=0, le=1)
+    # Where the other services are: host:port (a DNS name: all its addresses), or a
+    # comma-separated list of replicas ip:port,ip:port (careervault.runtime.balancing).
     identity_address: str = f"127.0.0.1:{SERVICE_PORTS['identity']}"
     jobs_address: str = f"127.0.0.1:{SERVICE_PORTS['jobs']}"
     extraction_address: str = f"127.0.0.1:{SERVICE_PORTS['extraction']}"
+
+    @field_validator("identity_address", "jobs_address", "extraction_address")
+    @classmethod
+    def _check_address(cls, value: str) -> str:
+        return check_address(value)
 
     @model_validator(mode="after")
     def _check_gemini(self) -> AiSettings:

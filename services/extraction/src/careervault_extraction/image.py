@@ -11,6 +11,7 @@ import io
 import os
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytesseract  # type: ignore[import-untyped]
@@ -36,6 +37,15 @@ class OcrTimeout(Exception):
         self.budget = budget
 
 
+def never() -> bool:
+    return False
+
+
+# Whether the caller of the document being read has gone; set per document by the worker
+# (worker.extract). OCR then stops before its next tesseract call, as when its time is spent.
+abandoned: Callable[[], bool] = never
+
+
 def page_deadline(limits: Limits) -> float:
     """When OCR of the page starting now must stop: its own timeout, or the document's
     deadline if that comes first."""
@@ -47,6 +57,8 @@ def page_deadline(limits: Limits) -> float:
 
 def call_timeout(deadline: float, limits: Limits) -> float:
     """Seconds one tesseract call may take; OcrTimeout when too little is left to start."""
+    if abandoned():
+        raise OcrTimeout(budget=True)
     left = deadline - time.monotonic()
     if left < MIN_CALL_SECONDS:
         raise OcrTimeout(_budget_bound(deadline, limits))

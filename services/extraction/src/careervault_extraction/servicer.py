@@ -2,20 +2,28 @@
 
 A bounded admission counter keeps the queue short: when `queue` extractions already wait for
 a worker, the call is refused at once (RESOURCE_EXHAUSTED, EXTRACTION_BUSY) instead of timing
-out. Logs carry ids, sizes, types and timings only, never document contents.
+out. A call whose caller goes away (cancelled, or out of time) is not left to run: its worker
+stops OCR before the next page (a flag shared with the workers), and the call keeps its place
+in the count until the worker is free again, so admission never counts a busy worker as idle.
+Logs carry ids, sizes, types and timings only, never document contents.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import ctypes
 import logging
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+
+from prometheus_client import Counter, Gauge
 
 from careervault.extraction.v1 import extraction_pb2 as pb
 from careervault.extraction.v1 import extraction_pb2_grpc
@@ -44,6 +52,28 @@ DEADLINE_MARGIN = 1.5
 # What a refused caller is told to wait before trying again.
 BUSY_RETRY_SECONDS = 5
 
+# Recorded here, in the serving process: the worker processes record nothing. The gauges are
+# read from the pool when scraped (nothing to do per call).
+POOL_IN_FLIGHT = Gauge(
+    "careervault_extraction_pool_in_flight", "Extractions admitted now (running or waiting)."
+)
+POOL_QUEUED = Gauge(
+    "careervault_extraction_pool_queued", "Extractions admitted and waiting for a worker."
+)
+POOL_CAPACITY = Gauge(
+    "careervault_extraction_pool_capacity",
+    "Extractions admitted at most (workers + queue); more are refused (EXTRACTION_BUSY).",
+)
+POOL_WORKERS = Gauge("careervault_extraction_pool_workers", "Worker processes of the pool.")
+POOL_REJECTIONS = Counter(
+    "careervault_extraction_pool_rejections",
+    "Extractions refused because the pool was full (RESOURCE_EXHAUSTED EXTRACTION_BUSY).",
+)
+POOL_RESTARTS = Counter(
+    "careervault_extraction_pool_restarts",
+    "Times the worker pool was replaced after a worker died (EXTRACTION_WORKER_FAILED).",
+)
+
 
 class WorkerPool:
     """A spawn-context process pool with a bounded number of waiting extractions.
@@ -57,19 +87,30 @@ class WorkerPool:
         self.queue = queue
         self.memory_mb = memory_mb
         self.in_flight = 0
+        # One flag per admitted call (slot), read by the workers: set when the call's caller
+        # has gone, so the worker reading its document stops (worker.extract).
+        self._abandoned = multiprocessing.get_context("spawn").RawArray(
+            ctypes.c_bool, workers + queue
+        )
+        self._free_slots = list(range(workers + queue))
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         self._executor = self._new_executor()
+        POOL_IN_FLIGHT.set_function(lambda: self.in_flight)
+        POOL_QUEUED.set_function(lambda: max(0, self.in_flight - self.workers))
+        POOL_CAPACITY.set(workers + queue)
+        POOL_WORKERS.set(workers)
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker.init,
-            initargs=(self.memory_mb,),
+            initargs=(self.memory_mb, self._abandoned),
         )
 
     async def run(self, data: bytes, filename: str, content_type: str, limits: Limits) -> bytes:
         if self.in_flight >= self.workers + self.queue:
+            POOL_REJECTIONS.inc()
             raise ResourceExhausted(
                 "The extraction service is busy; try again in a few seconds.",
                 reason="EXTRACTION_BUSY",
@@ -78,17 +119,21 @@ class WorkerPool:
                     "retryAfterSeconds": str(BUSY_RETRY_SECONDS),
                 },
             )
-        self.in_flight += 1
+        slot = self._take_slot()
+        later = False  # the slot is released when an abandoned extraction has stopped
         try:
-            loop = asyncio.get_running_loop()
             executor = self._executor
             try:
-                outcome = await loop.run_in_executor(
-                    executor, worker.extract, data, filename, content_type, limits
-                )
+                future = executor.submit(worker.extract, data, filename, content_type, limits, slot)
+                try:
+                    outcome = await asyncio.wrap_future(future)
+                except asyncio.CancelledError:
+                    later = self._abandon(slot, future)
+                    raise
             except BrokenProcessPool:
                 log.error("extraction worker died; restarting the pool")
                 if self._executor is executor:
+                    POOL_RESTARTS.inc()
                     self._executor = self._new_executor()
                     executor.shutdown(wait=False, cancel_futures=True)
                 raise Unavailable(
@@ -96,11 +141,67 @@ class WorkerPool:
                     reason="EXTRACTION_WORKER_FAILED",
                 ) from None
         finally:
-            self.in_flight -= 1
+            if not later:
+                self._release(slot)
         if outcome.error is not None:
             kind, message, reason = outcome.error
             raise _ERRORS.get(kind, InvalidArgument)(message, reason=reason)
         return outcome.result
+
+    def _take_slot(self) -> int:
+        self.in_flight += 1
+        slot = self._free_slots.pop()
+        self._abandoned[slot] = False
+        return slot
+
+    def _release(self, slot: int) -> None:
+        self._free_slots.append(slot)
+        self.in_flight -= 1
+
+    def _abandon(self, slot: int, future: Future[worker.Outcome]) -> bool:
+        """The caller is gone: the worker is told to stop, and unless the extraction never
+        started, its slot stays taken until the worker is done (True)."""
+        self._abandoned[slot] = True
+        log.info("extraction abandoned by its caller; stopping its worker")
+        if future.cancel():
+            log.info("abandoned extraction stopped", extra={"ms": 0, "error": "not started"})
+            return False  # it was still waiting: it will not run at all
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        context = contextvars.copy_context()  # the call's request id, for the log line
+
+        def done(finished: Future[worker.Outcome]) -> None:
+            # RuntimeError: the loop is closed, the service is stopping.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._stopped, slot, finished, started, context=context)
+
+        future.add_done_callback(done)
+        return True
+
+    def _stopped(self, slot: int, future: Future[worker.Outcome], since: float) -> None:
+        self._release(slot)
+        ocr = skipped = 0
+        error = ""
+        if future.exception() is not None:
+            error = type(future.exception()).__name__
+        else:
+            outcome = future.result()
+            if outcome.error is not None:
+                error = outcome.error[2]
+            else:
+                doc = pb.ExtractedDocument.FromString(outcome.result)
+                methods = [p.method for p in doc.page_info]
+                ocr = methods.count(pb.ExtractedDocument.OCR)
+                skipped = methods.count(pb.ExtractedDocument.OCR_TIMED_OUT)
+        log.info(
+            "abandoned extraction stopped",
+            extra={
+                "ms": round((time.monotonic() - since) * 1000, 1),
+                "ocr_pages": ocr,
+                "ocr_pages_skipped": skipped,
+                "error": error,
+            },
+        )
 
     def warm(self) -> None:
         """Starts the workers and loads the readers in the background, so the first upload

@@ -17,11 +17,15 @@ import os
 import resource
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 from careervault.runtime.errors import DomainError
 from careervault_extraction.limits import Limits, out_of_memory
 
 _applied_memory_mb: int | None = None
+# One flag per slot of the pool (servicer.WorkerPool), set by the service when the caller of
+# the extraction in that slot has gone; given to each worker by `init`.
+_abandoned: Any = None
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,13 @@ class Outcome:
     error: tuple[str, str, str] | None = None
 
 
-def init(memory_mb: int) -> None:
+def init(memory_mb: int, abandoned: Any = None) -> None:
     """The pool's initializer: one OpenMP thread for tesseract (children of the worker, or
     they fight for the cores), the readers imported (PyMuPDF maps a large library: under a
-    tight cap its import would fail), then the memory cap."""
+    tight cap its import would fail), then the memory cap. `abandoned` is the pool's shared
+    array of flags (one per slot)."""
+    global _abandoned
+    _abandoned = abandoned
     os.environ["OMP_THREAD_LIMIT"] = "1"
     warm()
     limit_memory(memory_mb)
@@ -65,9 +72,22 @@ def warm() -> None:
     del docx_reader, image, pdf, pipeline
 
 
-def extract(data: bytes, filename: str, content_type: str, limits: Limits) -> Outcome:
+def extract(
+    data: bytes, filename: str, content_type: str, limits: Limits, slot: int | None = None
+) -> Outcome:
+    """Reads one document. `slot` is the call's flag in the pool's shared array: once the
+    service sets it (the caller has gone), OCR stops before its next tesseract call, as if
+    the document's OCR time were spent."""
+    from careervault_extraction import image
     from careervault_extraction.pipeline import run
 
+    flags = _abandoned
+    if flags is not None and slot is not None:
+        if flags[slot]:
+            return Outcome(error=("FailedPrecondition", "The caller has gone.", "ABANDONED"))
+        image.abandoned = lambda: bool(flags[slot])
+    else:
+        image.abandoned = image.never
     limit_memory(limits.worker_memory_mb)
     # The document's OCR budget starts now (not when the request was queued), and ends no
     # later than the deadline the service passed down.

@@ -71,6 +71,7 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from careervault.jobs.v1 import user_data_pb2, user_data_pb2_grpc
+from careervault.runtime.balancing import balanced
 from careervault.runtime.channels import create_channel
 from careervault.runtime.errors import DomainError, NotFound, Unauthenticated, Unavailable
 from careervault.runtime.sqlite import Database, Migration
@@ -86,6 +87,7 @@ CLOSE_GRACE = 15.0  # seconds a replaced channel's calls get to finish
 # Its own connections, so that the new channel made after UNAVAILABLE connects at once instead
 # of sharing the old one's reconnect backoff (gRPC pools connections per process by default).
 CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
+USER_DATA_SERVICE = user_data_pb2.DESCRIPTOR.services_by_name["UserDataService"].full_name
 DONE_KEEP_SECONDS = 2 * 86400.0  # longer than any access token lives (at most 1 day)
 
 MIGRATIONS: list[Migration] = [
@@ -207,7 +209,12 @@ class AccountLifecycle:
     def _jobs(self) -> user_data_pb2_grpc.UserDataServiceAsyncStub:
         if self._channel is None:
             assert self.jobs_target is not None
-            self._channel = create_channel(self.jobs_target, options=CHANNEL_OPTIONS)
+            # The address may list several jobs replicas: calls are spread over them and
+            # avoid a draining or dead one; both calls are safe to run twice.
+            target, options = balanced(
+                self.jobs_target, USER_DATA_SERVICE, ("ExportUserData", "DeleteUserData")
+            )
+            self._channel = create_channel(target, options=[*CHANNEL_OPTIONS, *options])
         return user_data_pb2_grpc.UserDataServiceStub(self._channel)
 
     async def _after_rpc_error(self, exc: grpc.aio.AioRpcError) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from careervault.runtime.balancing import check_address
 from careervault.runtime.settings import SERVICE_PORTS, ServerSettings
 
 DAY = 86400
@@ -20,7 +21,8 @@ class IdentitySettings(ServerSettings):
     # When on, sign-up sends a code to the local outbox and sign-in waits for it.
     require_confirmation: bool = False
     # Where the jobs service is, for exporting and deleting a user's data (make run's stack
-    # sets it for every child; containers name the jobs host).
+    # sets it for every child; containers name the jobs host): host:port, or a comma-separated
+    # list of replicas ip:port,ip:port (careervault.runtime.balancing).
     jobs_address: str = f"127.0.0.1:{SERVICE_PORTS['jobs']}"
     # How often a pending account deletion is retried while the user's token lasts.
     account_deletion_retry_seconds: float = Field(default=30.0, ge=0.1, le=3600)
@@ -48,6 +50,11 @@ class IdentitySettings(ServerSettings):
     # How often (at most) a process looks at the key ring: rotation due, new key live, old
     # key expired. It also looks at start.
     key_check_interval: float = Field(default=300, ge=0.1, le=DAY)
+
+    @field_validator("jobs_address")
+    @classmethod
+    def _check_jobs_address(cls, value: str) -> str:
+        return check_address(value)
 
     @property
     def identity_dir(self) -> Path:
