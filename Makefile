@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    start the services and Envoy on http://localhost:8080 (Ctrl-C stops)"
 	@echo "make test   lint (ruff, mypy, buf, tsc) and every test (pytest, Vitest, Playwright in Chromium)"
-	@echo "make bench  start-up, memory, latency via Envoy vs gRPC; jobs list/stats at scale; extraction (PDF, DOCX, scans); AI analysis"
+	@echo "make bench  start-up, memory, latency via Envoy vs gRPC; jobs list/stats at scale; extraction (PDF, DOCX, scans); AI analysis; k6 load (loadtest/)"
 	@echo "make eval   quality of the local AI analysis on the labelled set (docs/ai-quality.md)"
 	@echo "make gen    regenerate stubs, the descriptor set and the SPA's API types from protos/"
 	@echo "make web    build the web app into web/dist (served by the gateway)"
@@ -121,7 +121,7 @@ integration: install gen ocr
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 bench: install gen ocr
-	$(PY) scripts/bench.py && $(PY) scripts/bench_jobs.py && $(PY) scripts/bench_extraction.py && $(PY) scripts/bench_ai.py
+	$(PY) scripts/bench.py && $(PY) scripts/bench_jobs.py && $(PY) scripts/bench_extraction.py && $(PY) scripts/bench_ai.py && $(PY) scripts/bench_load.py
 
 eval: install gen
 	$(PY) scripts/eval_ai.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -101,3 +102,57 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
 def test_the_database_file_is_private(tmp_path: Path) -> None:
     SqliteJobStore(tmp_path / "jobs.db").close()
     assert (tmp_path / "jobs.db").stat().st_mode & 0o777 == 0o600
+
+
+async def test_what_a_previous_release_writes_beside_this_one_reads_right(tmp_path: Path) -> None:
+    """A process of the previous release, still running on the migrated file, writes only the
+    JSON: a row it inserts has no binary copy, and a row it rewrites must not be read from a
+    binary copy that no longer matches."""
+    path = tmp_path / "jobs.db"
+    old = v1_database(path)
+    store = SqliteJobStore(path)
+    try:
+        jobs = Jobs(store, 60, PageTokens(b"s" * 32))
+        assert await jobs.get("u1", old.name) == old  # from the binary copy
+        changed = pb.JobApplication()
+        changed.CopyFrom(old)
+        changed.notes = "rewritten by the previous release"
+        conn = sqlite3.connect(path)
+        conn.execute("UPDATE jobs SET data = ?", (json_format.MessageToJson(changed),))
+        conn.commit()
+        assert conn.execute("SELECT pb FROM jobs").fetchone()[0] is None
+        conn.close()
+        assert await jobs.get("u1", old.name) == changed
+        found, _, _ = await jobs.list("u1", 10, "", "", "")
+        assert found == [changed]
+        # This release's own writes keep both copies.
+        moved = await jobs.update(
+            "u1", pb.JobApplication(name=old.name, status=S.OFFER, etag=changed.etag), ["status"]
+        )
+        assert await jobs.get("u1", old.name) == moved
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT pb FROM jobs").fetchone()[0] == moved.SerializeToString()
+        conn.close()
+    finally:
+        store.close()
+
+
+async def test_reads_do_not_wait_for_a_writer_holding_the_file(tmp_path: Path) -> None:
+    """Another process (a replica) in the middle of a write transaction: reads in WAL mode go
+    on from the last committed state instead of waiting for its lock (10 s, then failing)."""
+    path = tmp_path / "jobs.db"
+    old = v1_database(path)
+    store = SqliteJobStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE jobs SET company = 'not committed'")
+        jobs = Jobs(store, 60, PageTokens(b"s" * 32))
+        got = await asyncio.wait_for(jobs.get("u1", old.name), 5)
+        listed, _, total = await asyncio.wait_for(jobs.list("u1", 10, "", "", ""), 5)
+        stats = await asyncio.wait_for(jobs.stats("u1", 14, 4), 5)
+        assert got.company == old.company and listed == [old] and total == 1 and stats.total == 1
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        store.close()

@@ -119,3 +119,79 @@ async def test_a_rotated_key_is_picked_up_on_an_unknown_kid(
         tokens.claims("u2", ISSUER, CLIENT), new_key.private_pem.decode(), new_key.kid
     )
     assert (await v.verify(token))["sub"] == "u2"
+
+
+# --- verified tokens are remembered: the signature is checked once per token, not per call ---
+
+
+async def test_a_token_is_verified_once_then_remembered(
+    verifier: TokenVerifier, key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jose import jwt
+
+    calls = []
+    decode = jwt.decode
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    token = good(key)
+    first = await verifier.verify(token)
+    first["sub"] = "changed by the caller"
+    again = await verifier.verify(token)
+    assert again["sub"] == "u1" and len(calls) == 1
+    # Another token (even of the same user) is checked on its own.
+    await verifier.verify(good(key))
+    assert len(calls) == 2
+
+
+async def test_a_remembered_token_still_expires(
+    verifier: TokenVerifier, key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import careervault.runtime.auth as auth
+
+    now = time.time()
+    token = good(key, exp=int(now) + 60)
+    assert await verifier.verify(token)
+    monkeypatch.setattr(time, "time", lambda: now + 60 + auth.LEEWAY_SECONDS + 1)
+    with pytest.raises(Unauthenticated) as err:
+        await verifier.verify(token)
+    assert err.value.reason == "TOKEN_EXPIRED"
+
+
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_key_set(
+    key: SigningKey, tmp_path: Path
+) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [key.jwk()]}))
+    v = TokenVerifier(VerifierConfig(ISSUER, CLIENT, jwks.as_uri()))
+    token = good(key)
+    assert await v.verify(token)
+    # The key is withdrawn (compromised, say); once the cached key set is refetched, the token
+    # is checked again and refused like any token signed by an unknown key.
+    other = SigningKey.load_or_create(tmp_path / "other")
+    jwks.write_text(json.dumps({"keys": [other.jwk()]}))
+    v.jwks._fetched_at = 0.0  # the key set's cache time is over
+    with pytest.raises(Unauthenticated) as err:
+        await v.verify(token)
+    assert err.value.reason == "TOKEN_UNKNOWN_KEY"
+    assert len(v.verified) == 0
+
+
+async def test_remembered_tokens_are_bounded_and_failures_are_not_remembered(
+    key: SigningKey, tmp_path: Path
+) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [key.jwk()]}))
+    v = TokenVerifier(VerifierConfig(ISSUER, CLIENT, jwks.as_uri()), cache_size=2)
+    for _ in range(3):
+        assert await v.verify(good(key))
+    assert len(v.verified) == 2
+    forged = tokens.sign(tokens.claims("u1", ISSUER, CLIENT), tokens.new_private_pem(), key.kid)
+    for _ in range(2):
+        with pytest.raises(Unauthenticated) as err:
+            await v.verify(forged)
+        assert err.value.reason == "TOKEN_INVALID"
+    assert len(v.verified) == 2

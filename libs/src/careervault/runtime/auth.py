@@ -4,6 +4,14 @@ Checks, in order: the header's algorithm against an allow-list (so `none` and HS
 reach a key), the key by `kid` (an unknown kid refreshes the set once, rate-limited), the
 signature, `iss`, `exp`/`nbf` (small leeway), `token_use`, and the audience or Cognito's
 `client_id`. Cognito access tokens carry `client_id` and no `aud`; ID tokens carry `aud`.
+
+A token that passed is remembered (`VerifiedTokens`, bounded, least recently used first out)
+until it expires, so a client sending the same token on every call pays for the signature
+check once per process, not once per call: every check above gives the same answer for the
+same bytes, except the clock (`exp` is checked again on every hit) and the key set (a hit is
+only honoured while the token's key is still the one in the set). Nothing here consults a
+revocation list (services trust an access token until it expires, as with Cognito), so caching
+changes no answer.
 """
 
 from __future__ import annotations
@@ -13,13 +21,15 @@ import json
 import logging
 import time
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from jose import jwt
+from jose import jwk, jwt
+from jose.backends.base import Key
 from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
 from careervault.runtime.errors import Unauthenticated
@@ -29,6 +39,8 @@ log = logging.getLogger(__name__)
 LEEWAY_SECONDS = 30
 # An unknown kid may trigger a refetch at most this often.
 MIN_REFRESH_INTERVAL = 10.0
+# Verified tokens remembered per process (about 2 KB each with their claims).
+VERIFIED_TOKENS = 4096
 
 
 @dataclass(frozen=True)
@@ -85,13 +97,82 @@ class JwksCache:
             return self._keys.get(kid)
 
 
+@dataclass(frozen=True)
+class _Verified:
+    claims: dict[str, Any]
+    kid: str
+    jwk: dict[str, Any]  # the key set's entry it was verified with
+    exp: float
+
+
+class VerifiedTokens:
+    """Tokens that passed verification, by their exact text, until they expire; at most
+    `size`, the least recently used dropped first. Only tokens that passed get in, so a client
+    sending garbage cannot fill it."""
+
+    def __init__(self, size: int = VERIFIED_TOKENS) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, _Verified] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str) -> _Verified | None:
+        entry = self._entries.get(token)
+        if entry is not None:
+            self._entries.move_to_end(token)
+        return entry
+
+    def put(self, token: str, entry: _Verified) -> None:
+        if self.size <= 0:
+            return
+        self._entries[token] = entry
+        self._entries.move_to_end(token)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def drop(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+
 class TokenVerifier:
-    def __init__(self, config: VerifierConfig) -> None:
+    def __init__(self, config: VerifierConfig, cache_size: int = VERIFIED_TOKENS) -> None:
         self.config = config
         self.jwks = JwksCache(config.jwks_url, config.cache_seconds)
+        self.verified = VerifiedTokens(cache_size)
+        # Public keys built from the key set's JWKs (python-jose would rebuild the RSA key from
+        # its JWK on every call), by kid and algorithm, with the JWK they were built from.
+        self._keys: dict[tuple[str, str], tuple[dict[str, Any], Key]] = {}
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or Unauthenticated with a reason."""
+        hit = self.verified.get(token)
+        if hit is not None:
+            if time.time() > hit.exp + LEEWAY_SECONDS:
+                self.verified.drop(token)
+                raise Unauthenticated("Token expired.", reason="TOKEN_EXPIRED")
+            # Honoured only while its key is still the one the (refreshed) key set holds.
+            if await self.jwks.get(hit.kid) is hit.jwk:
+                return dict(hit.claims)
+            self.verified.drop(token)
+        claims, kid, key = await self._verify(token)
+        exp = claims.get("exp")
+        if isinstance(exp, int | float):
+            self.verified.put(token, _Verified(dict(claims), kid, key, float(exp)))
+        return claims
+
+    def _public_key(self, kid: str, alg: str, key: dict[str, Any]) -> Key | dict[str, Any]:
+        built = self._keys.get((kid, alg))
+        if built is not None and built[0] is key:
+            return built[1]
+        try:
+            public = jwk.construct(key, alg)
+        except JOSEError:
+            return key  # let jwt.decode report it as it always has
+        self._keys[(kid, alg)] = (key, public)
+        return public
+
+    async def _verify(self, token: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError:
@@ -110,7 +191,7 @@ class TokenVerifier:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key,
+                self._public_key(kid, alg, key),
                 algorithms=[alg],
                 issuer=self.config.issuer,
                 options={
@@ -138,7 +219,7 @@ class TokenVerifier:
         audiences = audience if isinstance(audience, list) else [audience]
         if self.config.client_id not in audiences:
             raise Unauthenticated("Token is for another client.", reason="TOKEN_WRONG_AUDIENCE")
-        return claims
+        return claims, kid, key
 
 
 def verifier_from_settings(settings: Any) -> TokenVerifier:

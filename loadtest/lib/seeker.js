@@ -1,0 +1,44 @@
+// One visit of a job seeker, the unit of work of rest_mix.js, rest_spike.js and rest_soak.js:
+// the board (list), one application opened (get), its notes changed in about a third of the
+// visits (update with the etag just read and an update mask), the analytics page in a quarter
+// (stats), and now and then a resume analysis (CV_ANALYSIS_SHARE, default 5 %).
+import { group } from "k6";
+
+import { ANALYSIS_SHARE, pick, userOf } from "./config.js";
+import { analyze, getJob, listJobs, stats, updateJob } from "./rest.js";
+
+export function visit(data) {
+  const user = userOf(data);
+  group("board", () => {
+    listJobs(user);
+  });
+  group("application", () => {
+    const edit = Math.random() < 0.33;
+    const job = getJob(user, pick(user.jobs), edit);
+    if (edit && job) updateJob(user, job);
+  });
+  if (Math.random() < 0.25) {
+    group("analytics", () => {
+      stats(user);
+    });
+  }
+  if (Math.random() < ANALYSIS_SHARE) {
+    group("analysis", () => {
+      analyze(user);
+    });
+  }
+}
+
+// Thresholds on what a job seeker waits for, by route (p95, ms), unless
+// CV_LATENCY_THRESHOLDS=0. Generous on purpose: they catch a system that misbehaves (a
+// stalled service, a retry storm), not the last millisecond, which `make bench` measures.
+export function latencyThresholds(scale = 1) {
+  const p95 = (ms) => [`p(95)<${Math.round(ms * scale)}`];
+  return {
+    "http_req_duration{route:list}": p95(100),
+    "http_req_duration{route:get}": p95(50),
+    "http_req_duration{route:update}": p95(100),
+    "http_req_duration{route:stats}": p95(100),
+    "http_req_duration{route:analyze}": p95(1000),
+  };
+}
