@@ -8,8 +8,8 @@
 // a route's p95 is over its bound (lib/seeker.js).
 import { sleep } from "k6";
 
-import { LATENCY_THRESHOLDS, failureThresholds, float, int, str, users } from "./lib/config.js";
-import { latencyThresholds, visit } from "./lib/seeker.js";
+import { float, int, str, users } from "./lib/config.js";
+import { seekerOptions, visit } from "./lib/seeker.js";
 
 const THINK = float("CV_THINK", 0);
 
@@ -21,15 +21,8 @@ const scenarios = {
   },
 };
 
-export const options = {
-  scenarios,
-  thresholds: failureThresholds(scenarios, {
-    http_req_failed: [`rate<${float("CV_MAX_FAILED", 0.01)}`],
-    ...(LATENCY_THRESHOLDS ? latencyThresholds() : {}),
-  }),
-  // Requests made in setup() (sign-up, creating applications) are not part of the mix.
-  summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
-};
+// Requests made in setup() (sign-up, creating applications) are not part of the mix.
+export const options = seekerOptions(scenarios, { maxFailed: 0.01 });
 
 export function setup() {
   return { users: users() };

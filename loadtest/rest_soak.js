@@ -8,8 +8,8 @@
 // Thresholds: failed requests (CV_MAX_FAILED, default 0.1 %), checks, no dropped visit (the
 // system kept up with the rate), and (unless CV_LATENCY_THRESHOLDS=0) each route's p95
 // (lib/seeker.js). Watch the services' memory while it runs (scripts/bench_load.py does).
-import { LATENCY_THRESHOLDS, failureThresholds, float, int, str, users } from "./lib/config.js";
-import { latencyThresholds, visit } from "./lib/seeker.js";
+import { int, str, users } from "./lib/config.js";
+import { seekerOptions, visit } from "./lib/seeker.js";
 
 const scenarios = {
   soak: {
@@ -22,15 +22,10 @@ const scenarios = {
   },
 };
 
-export const options = {
-  scenarios,
-  thresholds: failureThresholds(scenarios, {
-    http_req_failed: [`rate<${float("CV_MAX_FAILED", 0.001)}`],
-    dropped_iterations: [`count<=${int("CV_MAX_DROPPED", 0)}`],
-    ...(LATENCY_THRESHOLDS ? latencyThresholds() : {}),
-  }),
-  summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
-};
+export const options = seekerOptions(scenarios, {
+  maxFailed: 0.001,
+  extra: { dropped_iterations: [`count<=${int("CV_MAX_DROPPED", 0)}`] },
+});
 
 export function setup() {
   return { users: users() };

@@ -9,8 +9,8 @@
 //
 // Thresholds: failed requests (CV_MAX_FAILED, default 1 %), checks, and (unless
 // CV_LATENCY_THRESHOLDS=0) each route's p95 at 4 times the steady mix's bound.
-import { LATENCY_THRESHOLDS, failureThresholds, float, int, str, users } from "./lib/config.js";
-import { latencyThresholds, visit } from "./lib/seeker.js";
+import { int, str, users } from "./lib/config.js";
+import { seekerOptions, visit } from "./lib/seeker.js";
 
 const base = int("CV_BASE_RATE", 10);
 const peak = int("CV_PEAK_RATE", 150);
@@ -34,14 +34,7 @@ const scenarios = {
   },
 };
 
-export const options = {
-  scenarios,
-  thresholds: failureThresholds(scenarios, {
-    http_req_failed: [`rate<${float("CV_MAX_FAILED", 0.01)}`],
-    ...(LATENCY_THRESHOLDS ? latencyThresholds(4) : {}),
-  }),
-  summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
-};
+export const options = seekerOptions(scenarios, { maxFailed: 0.01, latencyScale: 4 });
 
 export function setup() {
   return { users: users() };

@@ -431,6 +431,17 @@ def load_stack(
             stack.check()  # nothing died under load
 
 
+def closed_loop(
+    k6: K6, label: str, route: str, vus: int, seconds: int, session: Path | None = None
+) -> K6Run:
+    """`route` of routes.js called by `vus` VUs back to back (a closed loop) for `seconds`, as
+    the users of `session` when given (else the K6's common ones)."""
+    settings = {"CV_ROUTE": route, "CV_VUS": str(vus), "CV_DURATION": f"{seconds}s"}
+    if session is not None:
+        settings["CV_SESSION"] = str(session)
+    return k6.run(label, "routes.js", settings, seconds)
+
+
 def measure_routes(k6: K6, args: argparse.Namespace, results: Results) -> None:
     duration = f"{args.duration}s"
     for route, _ in ROUTES:
@@ -443,11 +454,8 @@ def measure_routes(k6: K6, args: argparse.Namespace, results: Results) -> None:
             {"CV_ROUTE": route, "CV_RATE": str(args.rate), "CV_DURATION": duration},
             args.duration,
         )
-        runs.throughput = k6.run(
-            f"{route} with {args.vus} VUs",
-            "routes.js",
-            {"CV_ROUTE": route, "CV_VUS": str(args.vus), "CV_DURATION": duration},
-            args.duration,
+        runs.throughput = closed_loop(
+            k6, f"{route} with {args.vus} VUs", route, args.vus, args.duration
         )
         results.routes.append(runs)
 
@@ -458,20 +466,12 @@ def measure_scaling(
     for size in args.sizes:
         account = accounts.get(size) or new_account(stack, f"n{size}", size, seed=size)
         session = write_session(k6.workdir / f"users-{size}.json", [account])
-        out: dict[str, K6Run] = {}
-        for route in ("rest_list", "rest_stats"):
-            out[route] = k6.run(
-                f"{route}, {size} applications, 1 VU",
-                "routes.js",
-                {
-                    "CV_ROUTE": route,
-                    "CV_VUS": "1",
-                    "CV_DURATION": f"{args.scale_duration}s",
-                    "CV_SESSION": str(session),
-                },
-                args.scale_duration,
+        results.scaling[size] = {
+            route: closed_loop(
+                k6, f"{route}, {size} applications, 1 VU", route, 1, args.scale_duration, session
             )
-        results.scaling[size] = out
+            for route in ("rest_list", "rest_stats")
+        }
 
 
 def measure_mix(k6: K6, args: argparse.Namespace, results: Results, stack: Stack) -> None:
@@ -540,19 +540,11 @@ def run(args: argparse.Namespace, seen_pids: list[int]) -> Results:
             with load_stack(label, ("identity", "jobs"), replicas, seen_pids, results) as stack:
                 account = new_account(stack, "replicas", ROUTE_JOBS, seed=0)
                 k6 = K6(stack, write_session(workdir / "users-replicas.json", [account]), workdir)
-                out: dict[str, K6Run] = {}
-                for route in ("rest_get", "rest_list"):
-                    out[route] = k6.run(
-                        f"{route} with {args.vus} VUs, {args.replicas} replicas",
-                        "routes.js",
-                        {
-                            "CV_ROUTE": route,
-                            "CV_VUS": str(args.vus),
-                            "CV_DURATION": f"{args.duration}s",
-                        },
-                        args.duration,
-                    )
-                results.replicas[args.replicas] = out
+                how = f"with {args.vus} VUs, {args.replicas} replicas"
+                results.replicas[args.replicas] = {
+                    route: closed_loop(k6, f"{route} {how}", route, args.vus, args.duration)
+                    for route in ("rest_get", "rest_list")
+                }
     results.loadavg_after = load_average()
     return results
 

@@ -10,8 +10,9 @@ import pytest
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
 from gateway.render import RATE_LIMITS_OFF
-from gateway.stack import Stack, free_ports
+from gateway.stack import Stack
 from tests.support.clients import User, identity_stub, jobs_stub, new_user
+from tests.support.stack import own_stack
 
 
 @pytest.fixture(scope="session")
@@ -21,25 +22,20 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def stack(data_dir: Path) -> Iterator[Stack]:
-    services = ("identity", "jobs", "extraction", "ai")
-    http_port, *grpc_ports = free_ports(1 + len(services))
-    s = Stack(
-        data_dir=data_dir,
-        http_port=http_port,
-        ports=dict(zip(services, grpc_ports, strict=True)),
-        services=services,
+    with own_stack(
+        data_dir,
+        ("identity", "jobs", "extraction", "ai"),
         # Load tests of the auth routes are not what this suite is about. Every test signs in
         # from 127.0.0.1, and the suite's deliberate wrong passwords and bad tokens would
         # otherwise throttle that one address for the tests after them (the throttle has its
         # own stack in tests/integration/test_identity_local.py). The edge rate limits are
         # off too: tests (schemathesis above all) call as one user, as fast as they can; the
         # limits have their own stack in tests/integration/test_rate_limits.py.
-        env={
+        {
             **RATE_LIMITS_OFF,
             "CAREERVAULT_THROTTLE_ADDRESS_FAILURES": "100000",
         },
-    )
-    with s:
+    ) as s:
         yield s
 
 

@@ -4,7 +4,7 @@
 // (stats), and now and then a resume analysis (CV_ANALYSIS_SHARE, default 5 %).
 import { group } from "k6";
 
-import { ANALYSIS_SHARE, pick, userOf } from "./config.js";
+import { ANALYSIS_SHARE, LATENCY_THRESHOLDS, failureThresholds, float, pick, userOf } from "./config.js";
 import { analyze, getJob, listJobs, stats, updateJob } from "./rest.js";
 
 export function visit(data) {
@@ -40,5 +40,21 @@ export function latencyThresholds(scale = 1) {
     "http_req_duration{route:update}": p95(100),
     "http_req_duration{route:stats}": p95(100),
     "http_req_duration{route:analyze}": p95(1000),
+  };
+}
+
+// The options of a script that runs `visit` in `scenarios`: the failure thresholds (at most
+// CV_MAX_FAILED of requests failed, default `maxFailed`; checks; every scenario ran), `extra`
+// thresholds, and (unless CV_LATENCY_THRESHOLDS=0) each route's p95 at `latencyScale` times
+// the steady mix's bound.
+export function seekerOptions(scenarios, { maxFailed, latencyScale = 1, extra = {} }) {
+  return {
+    scenarios,
+    thresholds: failureThresholds(scenarios, {
+      http_req_failed: [`rate<${float("CV_MAX_FAILED", maxFailed)}`],
+      ...extra,
+      ...(LATENCY_THRESHOLDS ? latencyThresholds(latencyScale) : {}),
+    }),
+    summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
   };
 }

@@ -30,7 +30,7 @@ from careervault.identity.v1 import identity_pb2 as idpb
 from careervault.identity.v1 import identity_pb2_grpc
 from gateway.stack import Child, Stack
 from tests.support.clients import User, new_user
-from tests.support.fake_gemini import API_KEY, FakeGemini, Reply
+from tests.support.fake_gemini import API_KEY, FakeGemini, Reply, gemini_ai_process
 
 TIMEOUT = 2.0  # seconds Gemini gets per call in these tests
 
@@ -473,26 +473,9 @@ async def test_chat_retries_before_the_first_piece_and_fails_mid_stream_with_a_r
 
 @pytest.fixture(scope="module")
 def gemini_child(stack: Stack, fake: FakeGemini) -> Iterator[Child]:
-    """An ai service process configured for Gemini at the stand-in, beside the stack (it
-    shares the stack's data dir, so its JWKS, and reaches identity/jobs/extraction there);
-    stopped by its PID at the end, and checked to be gone."""
-    name = f"ai-gemini-{uuid.uuid4().hex[:6]}"
-    child: Child = stack.spawn(
-        "ai",
-        name,
-        env={
-            "CAREERVAULT_AI_PROVIDER": "gemini",
-            "GEMINI_API_KEY": API_KEY,
-            "CAREERVAULT_GEMINI_BASE_URL": fake.url,
-            "CAREERVAULT_GEMINI_TIMEOUT": str(TIMEOUT),
-            "CAREERVAULT_GEMINI_RETRIES": "1",
-        },
-    )
-    try:
+    """An ai service process configured for Gemini at the stand-in, beside the stack."""
+    with gemini_ai_process(stack, fake, TIMEOUT, "ai-gemini") as child:
         yield child
-    finally:
-        stack.discard(name)
-        assert not child.running()
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ from gateway import render
 from gateway.stack import Stack, free_port
 from tests.extraction.test_extraction import assert_resume, single_column_pdf, two_column_pdf
 from tests.support.clients import PASSWORD, User, rich
+from tests.support.stack import own_stack
 
 pytestmark = pytest.mark.integration
 pymupdf: Any = _pymupdf
@@ -334,13 +335,11 @@ def test_a_scan_that_cannot_be_read_in_time_is_ocr_timeout(stack: Stack, alice: 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(
-        data_dir=tmp_path_factory.mktemp("careervault-small"),
-        http_port=free_port(),
-        ports={"identity": free_port(), "jobs": free_port(), "extraction": free_port()},
+    with own_stack(
+        tmp_path_factory.mktemp("careervault-small"),
         # jobs too: the gateway wants every public method, and jobs has one.
-        services=("identity", "jobs", "extraction"),
-        env={
+        ("identity", "jobs", "extraction"),
+        {
             **render.RATE_LIMITS_OFF,
             "CAREERVAULT_EXTRACTION_WORKERS": "1",
             "CAREERVAULT_EXTRACTION_QUEUE": "1",
@@ -348,8 +347,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CAREERVAULT_EXTRACTION_WORKER_MEMORY_MB": "320",
             "CAREERVAULT_EXTRACTION_OCR_LANGUAGES": "eng+deu+fra+spa",
         },
-    )
-    with s:
+    ) as s:
         yield s
 
 

@@ -113,6 +113,12 @@ def requests_to(stack: Stack, host: str) -> int:
     return int(jobs_hosts(stack)[host]["rq_total"])
 
 
+def wait_for_requests(stack: Stack, hosts: Sequence[str], more: int, what: str) -> None:
+    """Until Envoy has sent each of `hosts` more than `more` requests beyond those so far."""
+    base = {h: requests_to(stack, h) for h in hosts}
+    wait_for(lambda: all(requests_to(stack, h) > base[h] + more for h in base), 30, what)
+
+
 def taken_out(stack: Stack, host: str) -> bool:
     """Envoy no longer routes to the host: failed health checks or ejected as an outlier."""
     flags = jobs_hosts(stack)[host]["health_flags"]
@@ -248,26 +254,20 @@ def test_a_killed_replica_costs_no_request_and_gets_traffic_again_once_back(
         auth, names = job_seeker(stack, 8)
         victim, survivor = host(stack, 1), host(stack, 0)
         with Traffic(stack.url, auth, names, readers=4) as traffic:
-            base = {h: requests_to(stack, h) for h in (victim, survivor)}
-            wait_for(
-                lambda: all(requests_to(stack, h) > base[h] + 20 for h in base),
-                30,
-                "reads on both replicas",
-            )
+            wait_for_requests(stack, (victim, survivor), 20, "reads on both replicas")
             killed_at = time.monotonic()
             stack.kill("jobs-1", signal.SIGKILL)
             wait_for(lambda: taken_out(stack, victim), 10, "Envoy to take the dead replica out")
             assert stack.children["jobs-1"].returncode() == -signal.SIGKILL
 
             # Everything goes to the survivor now.
-            dead, alive = requests_to(stack, victim), requests_to(stack, survivor)
-            wait_for(lambda: requests_to(stack, survivor) > alive + 100, 30, "more reads")
+            dead = requests_to(stack, victim)
+            wait_for_requests(stack, (survivor,), 100, "more reads")
             assert requests_to(stack, victim) == dead, "a request was sent to the dead replica"
 
             stack.restart("jobs-1")
             wait_for(lambda: not taken_out(stack, victim), 10, "Envoy to route to it again")
-            back = requests_to(stack, victim)
-            wait_for(lambda: requests_to(stack, victim) > back + 20, 30, "reads on it again")
+            wait_for_requests(stack, (victim,), 20, "reads on it again")
         assert not traffic.failures(), report(traffic.failures())
         assert traffic.started_after(killed_at) > 100, "the load went on after the kill"
 
@@ -322,12 +322,7 @@ def test_sigterm_drains_a_replica_under_reads_and_writes_without_a_failed_reques
         child = stack.children["jobs"]
         health = health_pb2_grpc.HealthStub(grpc.insecure_channel(victim))
         with Traffic(stack.url, auth, names, readers=2, writers=2) as traffic:
-            base = {h: requests_to(stack, h) for h in (victim, survivor)}
-            wait_for(
-                lambda: all(requests_to(stack, h) > base[h] + 20 for h in base),
-                30,
-                "requests on both replicas",
-            )
+            wait_for_requests(stack, (victim, survivor), 20, "requests on both replicas")
             stopper = threading.Thread(target=stack.kill, args=("jobs", signal.SIGTERM))
             signalled_at = time.monotonic()
             stopper.start()
@@ -342,8 +337,7 @@ def test_sigterm_drains_a_replica_under_reads_and_writes_without_a_failed_reques
                     out_while_serving = out_while_serving or out
                 time.sleep(0.05)
             exited_at = time.monotonic()
-            alive = requests_to(stack, survivor)
-            wait_for(lambda: requests_to(stack, survivor) > alive + 100, 30, "more requests")
+            wait_for_requests(stack, (survivor,), 100, "more requests")
             in_flight = traffic.in_flight_at(signalled_at)
         assert not traffic.failures(), report(traffic.failures())
         assert in_flight and all(c.status == 200 for c in in_flight)

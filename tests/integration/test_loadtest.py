@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from gateway import render
-from gateway.stack import Stack, free_ports
+from gateway.stack import Stack
 from tests.support.clients import PASSWORD
+from tests.support.stack import own_stack
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +39,7 @@ LIMITS_OFF = {
 
 @pytest.fixture(scope="module")
 def load_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    http_port, *ports = free_ports(1 + len(SERVICES))
-    stack = Stack(
-        data_dir=tmp_path_factory.mktemp("loadtest-data"),
-        http_port=http_port,
-        ports=dict(zip(SERVICES, ports, strict=True)),
-        services=SERVICES,
-        env=LIMITS_OFF,
-    )
-    with stack:
+    with own_stack(tmp_path_factory.mktemp("loadtest-data"), SERVICES, LIMITS_OFF) as stack:
         yield stack
 
 

@@ -25,7 +25,7 @@ from careervault.identity.v1 import identity_pb2_grpc
 from gateway.stack import Child, Stack
 from tests.support.clients import User, new_user
 from tests.support.documents import resume_pdf, resume_text
-from tests.support.fake_gemini import API_KEY, FakeGemini, Reply
+from tests.support.fake_gemini import FakeGemini, Reply, gemini_ai_process
 
 pytestmark = pytest.mark.integration
 
@@ -148,23 +148,8 @@ def fake() -> Iterator[FakeGemini]:
 @pytest.fixture(scope="module")
 def gemini_child(stack: Stack, fake: FakeGemini) -> Iterator[Child]:
     """An ai process configured for Gemini at the stand-in, beside the session's stack."""
-    name = f"ai-metrics-{uuid.uuid4().hex[:6]}"
-    child = stack.spawn(
-        "ai",
-        name,
-        env={
-            "CAREERVAULT_AI_PROVIDER": "gemini",
-            "GEMINI_API_KEY": API_KEY,
-            "CAREERVAULT_GEMINI_BASE_URL": fake.url,
-            "CAREERVAULT_GEMINI_TIMEOUT": str(GEMINI_TIMEOUT),
-            "CAREERVAULT_GEMINI_RETRIES": "1",
-        },
-    )
-    try:
+    with gemini_ai_process(stack, fake, GEMINI_TIMEOUT, "ai-metrics") as child:
         yield child
-    finally:
-        stack.discard(name)
-        assert not child.running()
 
 
 @pytest.fixture(scope="module")

@@ -39,9 +39,10 @@ from careervault.ai.v1 import ai_pb2_grpc
 from careervault.extraction.v1 import extraction_pb2 as epb
 from careervault.extraction.v1 import extraction_pb2_grpc
 from gateway.render import RATE_LIMITS_OFF
-from gateway.stack import Stack, free_port
-from tests.support.clients import User, identity_stub, new_user, rich
+from gateway.stack import Stack
+from tests.support.clients import User, rich
 from tests.support.documents import page_image, resume_pdf, resume_text
+from tests.support.stack import own_stack, stack_user
 
 pymupdf: Any = _pymupdf
 OCR = epb.ExtractedDocument.OCR
@@ -51,29 +52,23 @@ JOB_DESCRIPTION = "Backend Engineer\n\nRequirements:\n- Python, Kubernetes and P
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    services = ("identity", "jobs", "extraction", "ai")
-    stack = Stack(
-        data_dir=tmp_path_factory.mktemp("overload"),
-        http_port=free_port(),
-        ports={s: free_port() for s in services},
-        services=services,
-        env={
+    with own_stack(
+        tmp_path_factory.mktemp("overload"),
+        ("identity", "jobs", "extraction", "ai"),
+        {
             **RATE_LIMITS_OFF,
             "CAREERVAULT_EXTRACTION_WORKERS": "1",
             "CAREERVAULT_EXTRACTION_QUEUE": "1",
             "CAREERVAULT_AI_WORKERS": "1",
             "CAREERVAULT_AI_QUEUE": "0",
         },
-    ).start()
-    try:
+    ) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
 def user(small: Stack) -> User:
-    return new_user(identity_stub(small.grpc_target("identity")), "Overload")
+    return stack_user(small, "Overload")
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.stack import Stack, free_port
-from tests.support.clients import PASSWORD, User, identity_stub, new_user
+from gateway.stack import Stack
+from tests.support.clients import PASSWORD, User
+from tests.support.stack import own_stack, stack_user
 
 # Requests/s (each bucket holds twice that).
 AUTH_PER_ADDRESS = 3
@@ -37,13 +38,10 @@ LIMITED_MESSAGE = re.compile(r"^Too many requests: slow down and retry after (\d
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    services = ("identity", "jobs", "extraction")
-    stack = Stack(
-        data_dir=tmp_path_factory.mktemp("rate-limits"),
-        http_port=free_port(),
-        ports={s: free_port() for s in services},
-        services=services,
-        env={
+    with own_stack(
+        tmp_path_factory.mktemp("rate-limits"),
+        ("identity", "jobs", "extraction"),
+        {
             "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": str(AUTH_PER_ADDRESS),
             "CAREERVAULT_GATEWAY_AUTH_GLOBAL_RATE_LIMIT": str(AUTH_CEILING),
             "CAREERVAULT_GATEWAY_USER_RATE_LIMIT": str(PER_USER),
@@ -54,22 +52,14 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CAREERVAULT_THROTTLE_ADDRESS_FAILURES": "100000",
             "CAREERVAULT_THROTTLE_ACCOUNT_FAILURES": "1000",
         },
-    ).start()
-    try:
+    ) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
 def api(limited: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=limited.url, timeout=15) as client:
         yield client
-
-
-def user(stack: Stack, name: str) -> User:
-    # Signed up over gRPC, straight to identity: the credential endpoints' buckets stay full.
-    return new_user(identity_stub(stack.grpc_target("identity")), name)
 
 
 def bearer(u: User, **extra: str) -> dict[str, str]:
@@ -212,7 +202,7 @@ def test_the_ceiling_over_all_addresses_holds_while_a_refused_flood_does_not_dra
 def test_one_user_is_limited_and_another_is_not_and_no_header_buys_a_bucket(
     limited: Stack, api: httpx.Client
 ) -> None:
-    alice, bob = user(limited, "Alice"), user(limited, "Bob")
+    alice, bob = stack_user(limited, "Alice"), stack_user(limited, "Bob")
     before = stat(limited, "user.http_local_rate_limit.rate_limited")
     retry_after = assert_limited(flood(api, "GET", "/v1/jobs", headers=bearer(alice)))
 
@@ -258,7 +248,7 @@ def test_one_user_is_limited_and_another_is_not_and_no_header_buys_a_bucket(
 def test_extraction_and_ai_have_a_smaller_bucket_of_their_own(
     limited: Stack, api: httpx.Client
 ) -> None:
-    carol = user(limited, "Carol")
+    carol = stack_user(limited, "Carol")
     document = {"content": base64.b64encode(b"Carol\nEngineer\n").decode(), "filename": "c.txt"}
     assert_limited(
         flood(api, "POST", "/v1/documents:extract", json=document, headers=bearer(carol))
@@ -267,7 +257,7 @@ def test_extraction_and_ai_have_a_smaller_bucket_of_their_own(
     r = api.get("/v1/jobs", headers=bearer(carol))
     assert r.status_code == 200, r.text
     # And another user's extraction is not affected.
-    r = api.post("/v1/documents:extract", json=document, headers=bearer(user(limited, "Dan")))
+    r = api.post("/v1/documents:extract", json=document, headers=bearer(stack_user(limited, "Dan")))
     assert r.status_code != 429, r.text
     assert stat(limited, "user_heavy.http_local_rate_limit.rate_limited") > 0
 

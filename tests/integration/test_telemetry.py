@@ -25,10 +25,11 @@ import httpx
 import pytest
 
 from gateway import render
-from gateway.stack import Stack, free_ports
-from tests.support.clients import User, identity_stub, new_user
+from gateway.stack import Stack
+from tests.support.clients import User
 from tests.support.documents import resume_pdf
 from tests.support.otlp import OtlpReceiver, Span
+from tests.support.stack import own_stack, stack_user
 
 pytestmark = pytest.mark.integration
 
@@ -50,13 +51,10 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 @pytest.fixture(scope="module")
 def traced(otlp: OtlpReceiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    http_port, *grpc_ports = free_ports(1 + len(SERVICES))
-    stack = Stack(
-        data_dir=tmp_path_factory.mktemp("traced"),
-        http_port=http_port,
-        ports=dict(zip(SERVICES, grpc_ports, strict=True)),
-        services=SERVICES,
-        env={
+    with own_stack(
+        tmp_path_factory.mktemp("traced"),
+        SERVICES,
+        {
             "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url,
             # Exported within a tenth of a second (Envoy follows the same variable).
             "OTEL_BSP_SCHEDULE_DELAY": "100",
@@ -68,8 +66,7 @@ def traced(otlp: OtlpReceiver, tmp_path_factory: pytest.TempPathFactory) -> Iter
             "OTEL_TRACES_SAMPLER": "parentbased_always_on",
             "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
         },
-    )
-    with stack:
+    ) as stack:
         yield stack
 
 
@@ -81,7 +78,7 @@ def api(traced: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def user(traced: Stack) -> User:
-    return new_user(identity_stub(traced.grpc_target("identity")), "Traced")
+    return stack_user(traced, "Traced")
 
 
 @pytest.fixture(scope="module")

@@ -39,15 +39,19 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-HOST = "127.0.0.1"
+from tests.support.http_server import LoopbackHTTPServer
+
+if TYPE_CHECKING:
+    from gateway.stack import Child, Stack
+
 API_KEY = "test-key"
 PATH = re.compile(r"^/(?P<version>v1|v1beta)/models/(?P<model>[\w.\-]+):(?P<method>\w+)$")
 
@@ -197,70 +201,25 @@ class Reply:
         return cls("ok", stall_after=after, seconds=seconds)
 
 
-class FakeGemini:
-    """The server. Thread-safe: requests are recorded and scripts consumed under a lock."""
+class FakeGemini(LoopbackHTTPServer):
+    """The server. Thread-safe: requests are recorded and scripts consumed under a lock.
+    `start()`, `port` and `url` come from `LoopbackHTTPServer`."""
+
+    thread_name = "fake-gemini"
 
     def __init__(self, api_key: str = API_KEY) -> None:
+        super().__init__()
         self.api_key = api_key
         self.requests: list[Received] = []
         self._script: deque[Reply] = deque()
         self._default = Reply.ok()
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FakeGemini:
-        fake = self
-
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer((HOST, 0), _Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-gemini")
-        self._thread.daemon = True
-        self._thread.start()
-        return self
 
     def close(self) -> None:
+        """Release hung handlers, then stop the server."""
         self._closing.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeGemini:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "not started"
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        super().close()
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -409,6 +368,33 @@ class FakeGemini:
             h.wfile.flush()
         except OSError:
             return
+
+
+@contextlib.contextmanager
+def gemini_ai_process(
+    stack: Stack, fake: FakeGemini, timeout: float, name_prefix: str
+) -> Iterator[Child]:
+    """An ai service process configured for Gemini at `fake` (`timeout` seconds a call, one
+    retry), beside `stack` (it shares the stack's data dir, so its JWKS, and reaches
+    identity/jobs/extraction there); named `<name_prefix>-<random>`, stopped by its PID at the
+    end, and checked to be gone."""
+    name = f"{name_prefix}-{uuid.uuid4().hex[:6]}"
+    child = stack.spawn(
+        "ai",
+        name,
+        env={
+            "CAREERVAULT_AI_PROVIDER": "gemini",
+            "GEMINI_API_KEY": fake.api_key,
+            "CAREERVAULT_GEMINI_BASE_URL": fake.url,
+            "CAREERVAULT_GEMINI_TIMEOUT": str(timeout),
+            "CAREERVAULT_GEMINI_RETRIES": "1",
+        },
+    )
+    try:
+        yield child
+    finally:
+        stack.discard(name)
+        assert not child.running()
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -20,8 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from google.protobuf.message import DecodeError
@@ -29,7 +28,8 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-HOST = "127.0.0.1"
+from tests.support.http_server import LoopbackHTTPServer
+
 PATH = "/v1/traces"
 PROTOBUF = "application/x-protobuf"
 KINDS = {
@@ -72,68 +72,18 @@ class Span:
     user_agent: str  # of the export request: tells Envoy's from the Python exporter's
 
 
-class OtlpReceiver:
-    """The server; thread-safe."""
+class OtlpReceiver(LoopbackHTTPServer):
+    """The server; thread-safe. `start()`/`close()`, `port` and `url` (the base endpoint, as
+    OTEL_EXPORTER_OTLP_ENDPOINT takes it) come from `LoopbackHTTPServer`."""
+
+    thread_name = "otlp-receiver"
 
     def __init__(self) -> None:
+        super().__init__()
         self.spans: list[Span] = []
         self.requests = 0
         self.rejected = 0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> OtlpReceiver:
-        receiver = self
-
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                receiver._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer((HOST, 0), _Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="otlp-receiver")
-        self._thread.daemon = True
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> OtlpReceiver:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "not started"
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """The base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT takes it."""
-        return f"http://{HOST}:{self.port}"
 
     # -- what was received ---------------------------------------------------------------------
 
