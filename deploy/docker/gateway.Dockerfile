@@ -79,6 +79,11 @@ ARG CAREERVAULT_GATEWAY_HEALTH_INTERVAL=2
 ARG CAREERVAULT_GATEWAY_MAX_BODY_BYTES=1048576
 ARG CAREERVAULT_GATEWAY_MAX_UPLOAD_BYTES=14680064
 ARG CAREERVAULT_GATEWAY_ACCESS_LOG=1
+# Traces (gateway/README.md): an OTLP/HTTP collector's URL turns Envoy's OpenTelemetry tracer
+# on; empty, no tracer is rendered. Collector headers (they may hold a key) are not build args.
+ARG OTEL_EXPORTER_OTLP_ENDPOINT=
+ARG OTEL_TRACES_SAMPLER=
+ARG OTEL_TRACES_SAMPLER_ARG=
 COPY --from=web /web/dist /srv/careervault/web
 RUN install -d /etc/envoy \
  && cp build/careervault.pb /etc/envoy/careervault.pb \
@@ -124,6 +129,11 @@ ARG CAREERVAULT_GATEWAY_HEALTH_INTERVAL=2
 ARG CAREERVAULT_GATEWAY_MAX_BODY_BYTES=1048576
 ARG CAREERVAULT_GATEWAY_MAX_UPLOAD_BYTES=14680064
 ARG CAREERVAULT_GATEWAY_ACCESS_LOG=1
+# Traces (gateway/README.md): an OTLP/HTTP collector's URL turns Envoy's OpenTelemetry tracer
+# on; empty, no tracer is rendered. Collector headers (they may hold a key) are not build args.
+ARG OTEL_EXPORTER_OTLP_ENDPOINT=
+ARG OTEL_TRACES_SAMPLER=
+ARG OTEL_TRACES_SAMPLER_ARG=
 COPY --from=web /web/dist /srv/careervault/web
 RUN install -d /etc/envoy \
  && cp build/careervault.pb /etc/envoy/careervault.pb \

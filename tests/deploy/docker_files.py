@@ -344,7 +344,13 @@ def gateway_env_names() -> set[str]:
         "COGNITO_USER_POOL_ID": "eu-west-1_x",
         "COGNITO_CLIENT_ID": "c",
     }
-    for values, enabled in (({}, None), ({}, list(render.SERVICES)), (cognito, None)):
+    # With a collector set, the tracer's settings (sampler, flush interval) are read too.
+    tracing = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+    }
+    cases = (({}, None), ({}, list(render.SERVICES)), (cognito, None), (tracing, None))
+    for values, enabled in cases:
         env = RecordingEnv(values)
         render.GatewayConfig.from_env(env, services=enabled, cwd=ROOT)
         names |= env.read

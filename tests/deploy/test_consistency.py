@@ -135,6 +135,16 @@ GATEWAYS: dict[str, tuple[str, Callable[[], dict[str, str]]]] = {
     "compose": ("gateway", lambda: build_args("gateway")),
     "aws-local": ("production", lambda: build_args(AWS_GATEWAY)),
     "production": ("production", lambda: dict(EXAMPLE_COGNITO)),
+    # The same with the build args that turn Envoy's tracer on (10 % of new traces).
+    "production-traced": (
+        "production",
+        lambda: {
+            **EXAMPLE_COGNITO,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel-collector.example:4318",
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1",
+        },
+    ),
 }
 
 
@@ -242,6 +252,25 @@ def test_gateway_clusters_are_the_services_on_their_ports_health_checked(
     listener = config["static_resources"]["listeners"][0]["address"]["socket_address"]
     assert listener == {"address": "0.0.0.0", "port_value": GATEWAY_PORT}
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
+
+
+def test_gateway_traces_only_when_built_with_a_collector(
+    gateway_config: tuple[str, dict[str, Any]],
+) -> None:
+    name, config = gateway_config
+    hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    tracing = hcm["typed_config"].get("tracing")
+    if name != "production-traced":
+        assert tracing is None, name
+        assert render.OTLP_CLUSTER not in clusters(config)
+        return
+    assert tracing["provider"]["name"] == "envoy.tracers.opentelemetry"
+    assert tracing["random_sampling"] == {"value": 10.0}
+    service = tracing["provider"]["typed_config"]["http_service"]["http_uri"]
+    assert service["uri"] == "https://otel-collector.example:4318/v1/traces"
+    collector = clusters(config)[service["cluster"]]
+    assert endpoints(collector) == [{"address": "otel-collector.example", "port_value": 4318}]
+    assert "transport_socket" in collector  # https: TLS to the collector
 
 
 def test_gateway_trusts_the_issuer_of_its_deployment(
