@@ -349,7 +349,12 @@ def gateway_env_names() -> set[str]:
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
         "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
     }
-    cases = (({}, None), ({}, list(render.SERVICES)), (cognito, None), (tracing, None))
+    cases: list[tuple[dict[str, str], list[str] | None]] = [
+        ({}, None),
+        ({}, list(render.SERVICES)),
+        (cognito, None),
+        (tracing, None),
+    ]
     for values, enabled in cases:
         env = RecordingEnv(values)
         render.GatewayConfig.from_env(env, services=enabled, cwd=ROOT)
