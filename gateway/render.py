@@ -445,7 +445,7 @@ def otlp_from_env(env: Mapping[str, str]) -> OtlpSettings:
     off = OtlpSettings(
         otlp_traces_url="", otlp_headers=(), trace_sampling=100.0, trace_flush_ms=flush_ms
     )
-    exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "").split(",")}
+    exporters = {e.lower() for e in _split(env.get("OTEL_TRACES_EXPORTER", ""))}
     if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true" or "none" in exporters:
         return off
     url = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
@@ -810,22 +810,6 @@ def _bucket(rps: int) -> JSON:
     return {"max_tokens": 2 * rps, "tokens_per_fill": rps, "fill_interval": "1s"}
 
 
-def _limit_switches(name: str) -> JSON:
-    """On by default; the runtime keys let an operator switch a limit to log-only (enforced 0)
-    or off live through the admin runtime layer."""
-    return {
-        "filter_enabled": {
-            "runtime_key": f"careervault.{name}.enabled",
-            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
-        },
-        "filter_enforced": {
-            "runtime_key": f"careervault.{name}.enforced",
-            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
-        },
-        "response_headers_to_add": [_header("retry-after", RETRY_AFTER_SECONDS)],
-    }
-
-
 def _auth_rate_limit(cfg: GatewayConfig, method: str) -> JSON | None:
     """The limit of one credential endpoint (a route's own buckets): one per client address,
     dynamic (a wildcard descriptor, one bucket per address seen), plus the route's default
@@ -839,25 +823,49 @@ def _auth_rate_limit(cfg: GatewayConfig, method: str) -> JSON | None:
     per_address, ceiling = cfg.auth_rate_limit, cfg.auth_global_rate_limit
     if not per_address and not ceiling:
         return None
-    config: JSON = {
-        "stat_prefix": f"auth_{method}",
-        **_limit_switches("auth_rate_limit"),
-    }
-    if per_address:
+    # Without a ceiling, the default bucket (a required field) is the address's bucket size
+    # again, and only used when no address is known.
+    return _local_rate_limit(
+        f"auth_{method}",
+        "auth_rate_limit",
+        ceiling or per_address,
+        per_key=(per_address, "remote_address", {"remote_address": {}}) if per_address else None,
+        always_consume_default=bool(ceiling),
+    )
+
+
+def _local_rate_limit(
+    stat_prefix: str,
+    switch: str,
+    rps: int,
+    per_key: tuple[int, str, JSON] | None = None,
+    always_consume_default: bool = True,
+) -> JSON:
+    """A local rate limit: the default bucket of `rps`, and with `per_key` = (rps, key,
+    action) also one bucket per value of `key`, which `action` fills (a wildcard descriptor;
+    up to RATE_LIMIT_KEYS of them, LRU). `always_consume_default`: a request its key's
+    bucket let through also takes a token from the default one (a ceiling over all keys).
+
+    On by default; the runtime keys `careervault.<switch>.enabled|enforced` let an operator
+    switch it to log-only (enforced 0) or off live through the admin runtime layer."""
+    config: JSON = {"token_bucket": _bucket(rps)}
+    if per_key is not None:
+        key_rps, key, action = per_key
         config |= {
-            # The default bucket is a required field: without a ceiling it is the address's
-            # bucket size again, and only used when no address is known.
-            "token_bucket": _bucket(ceiling or per_address),
-            "always_consume_default_token_bucket": bool(ceiling),
-            "descriptors": [
-                {"entries": [{"key": "remote_address"}], "token_bucket": _bucket(per_address)}
-            ],
-            "rate_limits": [{"actions": [{"remote_address": {}}]}],
+            "always_consume_default_token_bucket": always_consume_default,
+            "descriptors": [{"entries": [{"key": key}], "token_bucket": _bucket(key_rps)}],
+            "rate_limits": [{"actions": [action]}],
             "max_dynamic_descriptors": RATE_LIMIT_KEYS,
         }
-    else:
-        config["token_bucket"] = _bucket(ceiling)
-    return _typed("envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", **config)
+    always = {"numerator": 100, "denominator": "HUNDRED"}
+    return _typed(
+        "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+        stat_prefix=stat_prefix,
+        **config,
+        filter_enabled={"runtime_key": f"careervault.{switch}.enabled", "default_value": always},
+        filter_enforced={"runtime_key": f"careervault.{switch}.enforced", "default_value": always},
+        response_headers_to_add=[_header("retry-after", RETRY_AFTER_SECONDS)],
+    )
 
 
 def _user_rate_limit(rps: int, name: str) -> JSON:
@@ -872,30 +880,19 @@ def _user_rate_limit(rps: int, name: str) -> JSON:
         return _typed(
             "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", stat_prefix=name
         )
-    return _typed(
-        "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
-        stat_prefix=name,
-        token_bucket=_bucket(rps),
-        always_consume_default_token_bucket=False,
-        descriptors=[{"entries": [{"key": "user"}], "token_bucket": _bucket(rps)}],
-        rate_limits=[
-            {
-                "actions": [
-                    {
-                        "metadata": {
-                            "descriptor_key": "user",
-                            "metadata_key": {
-                                "key": "envoy.filters.http.jwt_authn",
-                                "path": [{"key": "jwt_payload"}, {"key": "sub"}],
-                            },
-                            "source": "DYNAMIC",
-                        }
-                    }
-                ]
-            }
-        ],
-        max_dynamic_descriptors=RATE_LIMIT_KEYS,
-        **_limit_switches(f"{name}_rate_limit"),
+    # The user: the `sub` claim of the token jwt_authn verified.
+    user = {
+        "metadata": {
+            "descriptor_key": "user",
+            "metadata_key": {
+                "key": "envoy.filters.http.jwt_authn",
+                "path": [{"key": "jwt_payload"}, {"key": "sub"}],
+            },
+            "source": "DYNAMIC",
+        }
+    }
+    return _local_rate_limit(
+        name, f"{name}_rate_limit", rps, per_key=(rps, "user", user), always_consume_default=False
     )
 
 
@@ -1379,10 +1376,6 @@ def _service_cluster(cfg: GatewayConfig, name: str) -> JSON:
     return cluster
 
 
-def _jwks_cluster(cfg: GatewayConfig, url: str) -> JSON:
-    return _url_cluster(cfg, "jwks", url, "JWKS URL")
-
-
 def _url_cluster(cfg: GatewayConfig, name: str, url: str, what: str) -> JSON:
     """A cluster of the one host of `url` (TLS, checked against the CA file, for https)."""
     parsed = urlparse(url)
@@ -1391,9 +1384,10 @@ def _url_cluster(cfg: GatewayConfig, name: str, url: str, what: str) -> JSON:
     tls = parsed.scheme == "https"
     host = parsed.hostname
     port = parsed.port or (443 if tls else 80)
+    static = _is_ip(host)
     cluster: JSON = {
         "name": name,
-        "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
+        "type": "STATIC" if static else "STRICT_DNS",
         "connect_timeout": "3s",
         "load_assignment": {
             "cluster_name": name,
@@ -1410,7 +1404,7 @@ def _url_cluster(cfg: GatewayConfig, name: str, url: str, what: str) -> JSON:
             ],
         },
     }
-    if not _is_ip(host):
+    if not static:
         cluster["dns_lookup_family"] = "V4_PREFERRED"
     if tls:
         cluster["transport_socket"] = {
@@ -1439,10 +1433,7 @@ def _tracing(cfg: GatewayConfig) -> JSON:
         "http_uri": {"uri": cfg.otlp_traces_url, "cluster": OTLP_CLUSTER, "timeout": "5s"}
     }
     if cfg.otlp_headers:
-        http_service["request_headers_to_add"] = [
-            {"header": {"key": k, "value": v}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
-            for k, v in cfg.otlp_headers
-        ]
+        http_service["request_headers_to_add"] = [_header(k, v) for k, v in cfg.otlp_headers]
     return {
         "provider": {
             "name": "envoy.tracers.opentelemetry",
@@ -1552,7 +1543,7 @@ def render(cfg: GatewayConfig, check_jwks: bool = True) -> JSON:
             }
         )
     if isinstance(cfg.jwks, RemoteJwks):
-        clusters.append(_jwks_cluster(cfg, cfg.jwks.url))
+        clusters.append(_url_cluster(cfg, "jwks", cfg.jwks.url, "JWKS URL"))
     runtime_layers: list[JSON] = []
     if cfg.otlp_traces_url:
         hcm["tracing"] = _tracing(cfg)

@@ -63,6 +63,11 @@ def metrics_port(grpc_port: int) -> int:
     return port if port <= 65535 else grpc_port - METRICS_OFFSET
 
 
+def child_name(service: str, replica: int) -> str:
+    """A service child's name: "jobs" for replica 0, "jobs-1" for replica 1..."""
+    return service if replica == 0 else f"{service}-{replica}"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port that was free a moment ago (the usual race applies; good enough for tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -306,9 +311,13 @@ class Stack:
     def replica_ports(self, service: str) -> list[int]:
         return [self.ports[service] + 100 * k for k in range(self.replicas[service])]
 
+    def replica_targets(self, service: str) -> list[str]:
+        """host:port of every replica (Envoy's upstreams, the services' address lists)."""
+        return [f"127.0.0.1:{p}" for p in self.replica_ports(service)]
+
     def metrics_url(self, service: str, replica: int = 0) -> str:
         """The Prometheus endpoint of one replica, or of a child by name (`spawn`ed ones)."""
-        child = self.children.get(service if replica == 0 else f"{service}-{replica}")
+        child = self.children.get(child_name(service, replica))
         if child is not None:
             port = int(child.env.get("CAREERVAULT_METRICS_PORT") or 0)
         else:
@@ -319,7 +328,7 @@ class Stack:
 
     def grpc_target(self, service: str, replica: int = 0) -> str:
         """host:port of one replica, for direct gRPC calls (the CLI, tests)."""
-        return f"127.0.0.1:{self.replica_ports(service)[replica]}"
+        return self.replica_targets(service)[replica]
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -424,9 +433,7 @@ class Stack:
         # (careervault.runtime.balancing).
         for s in self.services:
             env[f"CAREERVAULT_{s.upper()}_PORT"] = str(self.ports[s])
-            env[f"CAREERVAULT_{s.upper()}_ADDRESS"] = ",".join(
-                f"127.0.0.1:{p}" for p in self.replica_ports(s)
-            )
+            env[f"CAREERVAULT_{s.upper()}_ADDRESS"] = ",".join(self.replica_targets(s))
         # A replica with siblings, told to stop with SIGTERM (`kill(name, SIGTERM)`, an
         # orchestrator), keeps serving while NOT_SERVING until Envoy's health checks have
         # taken it out, so no new request meets a closed port. A lone replica has no sibling
@@ -439,8 +446,9 @@ class Stack:
 
     def _start_service(self, service: str, replica: int) -> Child:
         port = self.replica_ports(service)[replica]
-        name = service if replica == 0 else f"{service}-{replica}"
-        return self._launch(service, name, port, self._child_env(service, port, replica))
+        return self._launch(
+            service, child_name(service, replica), port, self._child_env(service, port, replica)
+        )
 
     def _launch(self, service: str, name: str, port: int, env: dict[str, str]) -> Child:
         child = Child(
@@ -508,9 +516,7 @@ class Stack:
             }
         )
         for s in self.services:
-            env[f"CAREERVAULT_{s.upper()}_UPSTREAMS"] = ",".join(
-                f"127.0.0.1:{p}" for p in self.replica_ports(s)
-            )
+            env[f"CAREERVAULT_{s.upper()}_UPSTREAMS"] = ",".join(self.replica_targets(s))
         return env
 
     def _start_envoy(self) -> None:
@@ -583,7 +589,7 @@ class Stack:
             parts = line.split("::")
             if len(parts) == 4 and parts[2] == "health_flags" and parts[0] in self.services:
                 flags[(parts[0], parts[1])] = parts[3]
-        expected = {(s, f"127.0.0.1:{p}") for s in self.services for p in self.replica_ports(s)}
+        expected = {(s, t) for s in self.services for t in self.replica_targets(s)}
         return [
             f"{c} {h} {flags.get((c, h), 'missing')}"
             for c, h in sorted(expected)

@@ -45,7 +45,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -438,6 +438,7 @@ def make_stack(
     data_dir: Path,
     on_event: Callable[[str], None] | None = None,
     services: Sequence[str] = SERVICES,
+    replicas: Mapping[str, int] | None = None,
 ) -> Stack:
     ports = free_ports(len(services) + 1)
     env = clean_env()
@@ -447,6 +448,7 @@ def make_stack(
         http_port=ports[0],
         ports=dict(zip(services, ports[1:], strict=True)),
         services=services,
+        replicas=replicas,
         env=env,
         inherit_env=False,
         on_event=on_event,
@@ -463,10 +465,12 @@ def running_stack(
     services: Sequence[str],
     seen_pids: list[int],
     on_event: Callable[[str], None] | None = None,
+    replicas: Mapping[str, int] | None = None,
 ) -> Iterator[Stack]:
-    """`services` and Envoy started in a temporary data directory; their pids go to seen_pids."""
+    """`services` (`replicas` processes of some) and Envoy started in a temporary data
+    directory; their pids go to seen_pids."""
     with tempfile.TemporaryDirectory(prefix=f"careervault-{name}-") as tmp:
-        stack = make_stack(Path(tmp) / "data", on_event, services)
+        stack = make_stack(Path(tmp) / "data", on_event, services, replicas)
         log(f"starting {', '.join(services)} and Envoy")
         with stack:
             seen_pids.extend(child_pids(stack))
@@ -475,10 +479,14 @@ def running_stack(
 
 def sign_up(stack: Stack, who: str) -> tuple[str, Metadata]:
     """A new user signed up and in over gRPC: (access token, its gRPC metadata)."""
+    return sign_up_as(stack, f"{who}-{uuid.uuid4().hex[:10]}@example.com")
+
+
+def sign_up_as(stack: Stack, email: str) -> tuple[str, Metadata]:
+    """`sign_up` with the given address (the password is PASSWORD)."""
     from careervault.identity.v1 import identity_pb2 as idpb
     from careervault.identity.v1 import identity_pb2_grpc
 
-    email = f"{who}-{uuid.uuid4().hex[:10]}@example.com"
     with grpc.insecure_channel(stack.grpc_target("identity"), options=GRPC_OPTIONS) as ch:
         identity = identity_pb2_grpc.IdentityServiceStub(ch)
         identity.SignUp(

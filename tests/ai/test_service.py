@@ -28,6 +28,7 @@ from careervault.ai.v1 import ai_pb2_grpc
 from gateway.stack import Child, Stack, free_port
 from tests.support.clients import User, rich
 from tests.support.documents import pymupdf, resume_pdf, resume_text, scan
+from tests.support.stack import log_records
 
 pytestmark = pytest.mark.integration
 
@@ -100,19 +101,6 @@ def analyze(ai: ai_pb2_grpc.AiServiceStub, user: User, **fields: Any) -> pb.Resu
         pb.AnalyzeResumeRequest(**fields), metadata=user.metadata, timeout=60
     )
     return reply
-
-
-def log_records(stack: Stack, name: str, request_id: str) -> list[dict[str, Any]]:
-    """The JSON log lines of one process for one request id."""
-    path = stack.logs_dir / f"{name}.log"
-    out = []
-    for line in path.read_text(errors="replace").splitlines():
-        if request_id in line:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-    return out
 
 
 def analyzed_record(stack: Stack, request_id: str, process: str = "ai") -> dict[str, Any]:

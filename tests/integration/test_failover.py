@@ -13,6 +13,7 @@ free ports, with Envoy's health checks every 0.5 s so that the tests are short:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -31,9 +32,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway import render
-from gateway.stack import Child, Stack, free_ports, http_get
+from gateway.stack import Child, Stack, http_get
 from tests.support.clients import PASSWORD
 from tests.support.documents import resume_text
+from tests.support.stack import log_records, own_stack
 
 pytestmark = pytest.mark.integration
 
@@ -47,16 +49,13 @@ JOB_DESCRIPTION = (
 
 def failover_stack(
     tmp_path: Path, services: Sequence[str], health_interval: float = HEALTH_INTERVAL
-) -> Stack:
-    http_port, *ports = free_ports(1 + len(services))
-    return Stack(
-        data_dir=tmp_path,
-        http_port=http_port,
-        ports=dict(zip(services, ports, strict=True)),
-        services=services,
-        replicas={"jobs": 2},
+) -> contextlib.AbstractContextManager[Stack]:
+    return own_stack(
+        tmp_path,
+        services,
         # The client threads call as one user, as fast as they can: no edge rate limits.
-        env={**render.RATE_LIMITS_OFF, "CAREERVAULT_GATEWAY_HEALTH_INTERVAL": str(health_interval)},
+        {**render.RATE_LIMITS_OFF, "CAREERVAULT_GATEWAY_HEALTH_INTERVAL": str(health_interval)},
+        replicas={"jobs": 2},
     )
 
 
@@ -386,13 +385,11 @@ def chat(url: str, auth: dict[str, str]) -> str:
 
 def served_by(stack: Stack, process: str, request_id: str) -> set[str]:
     """The methods one process's log shows calls of for a request id."""
-    methods = set()
-    for line in (stack.logs_dir / f"{process}.log").read_text().splitlines():
-        if request_id in line:
-            record = json.loads(line)
-            if record.get("request_id") == request_id and record.get("message") == "rpc":
-                methods.add(str(record["method"]).rsplit("/", 1)[1])
-    return methods
+    return {
+        str(r["method"]).rsplit("/", 1)[1]
+        for r in log_records(stack, process, request_id)
+        if r.get("request_id") == request_id and r.get("message") == "rpc"
+    }
 
 
 def test_the_ai_service_keeps_reaching_jobs_when_replica_0_dies(tmp_path: Path) -> None:

@@ -10,63 +10,36 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from gateway import render
 from gateway.stack import Stack
-from tests.support.clients import PASSWORD
+from scripts import bench_load
 from tests.support.stack import own_stack
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-K6 = str(Path(sys.executable).parent / "k6")
 SERVICES = ("identity", "jobs", "ai")
-# The edge rate limits would throttle one client at full speed (they have their own tests).
-LIMITS_OFF = {
-    "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
-    "CAREERVAULT_GATEWAY_USER_RATE_LIMIT": "0",
-    **getattr(render, "RATE_LIMITS_OFF", {}),
-}
 
 
 @pytest.fixture(scope="module")
 def load_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with own_stack(tmp_path_factory.mktemp("loadtest-data"), SERVICES, LIMITS_OFF) as stack:
+    # The edge rate limits would throttle one client at full speed (they have their own tests).
+    data = tmp_path_factory.mktemp("loadtest-data")
+    with own_stack(data, SERVICES, render.RATE_LIMITS_OFF) as stack:
         yield stack
 
 
 @pytest.fixture(scope="module")
 def session(load_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two users with 8 applications each, as scripts/bench_load.py hands them to k6."""
-    users = []
-    with httpx.Client(base_url=load_stack.url, timeout=15) as api:
-        for i in range(2):
-            email = f"k6-test-{i}-{uuid.uuid4().hex[:8]}@example.com"
-            r = api.post("/v1/auth:signUp", json={"email": email, "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            r = api.post("/v1/auth:signIn", json={"email": email, "password": PASSWORD})
-            token = r.json()["tokens"]["accessToken"]
-            auth = {"authorization": f"Bearer {token}"}
-            names = []
-            for j in range(8):
-                job = {"company": f"Acme {j}", "position": "Engineer", "notes": "k6"}
-                r = api.post("/v1/jobs", json=job, headers=auth)
-                assert r.status_code == 200, r.text
-                names.append(r.json()["name"])
-            users.append(
-                {"email": email, "password": PASSWORD, "accessToken": token, "jobs": names}
-            )
-    path = tmp_path_factory.mktemp("loadtest") / "users.json"
-    path.write_text(json.dumps(users))
-    return path
+    """Two users with 8 applications each, made and handed to k6 by scripts/bench_load.py."""
+    accounts = [bench_load.new_account(load_stack, f"test{i}", 8, seed=i) for i in range(2)]
+    return bench_load.write_session(tmp_path_factory.mktemp("loadtest") / "users.json", accounts)
 
 
 def k6(
@@ -74,7 +47,14 @@ def k6(
 ) -> tuple[int, dict[str, Any], str]:
     """Runs a script; (exit code, its summary's metrics and checks, its output)."""
     summary = tmp_path / f"{script}.json"
-    argv = [K6, "run", "--no-color", "--no-usage-report", "--summary-export", str(summary)]
+    argv = [
+        bench_load.k6_binary(),
+        "run",
+        "--no-color",
+        "--no-usage-report",
+        "--summary-export",
+        str(summary),
+    ]
     env = {
         "CV_BASE_URL": stack.url,
         "CV_JOBS_GRPC": stack.grpc_target("jobs"),

@@ -67,16 +67,12 @@ def rpc_count(samples: dict[tuple[str, Labels], float], method: str, code: str) 
     )
 
 
-def auth(user: User) -> dict[str, str]:
-    return {"authorization": f"Bearer {user.tokens.access_token}"}
-
-
 GET_JOB = "careervault.jobs.v1.JobService/GetJob"
 
 
 def test_calls_are_counted_by_method_and_status_code(stack: Stack, alice: User) -> None:
     url = stack.metrics_url("jobs")
-    with httpx.Client(base_url=stack.url, timeout=30, headers=auth(alice)) as api:
+    with httpx.Client(base_url=stack.url, timeout=30, headers=alice.headers) as api:
         r = api.post("/v1/jobs", json={"company": "Metrics", "position": "Counted"})
         assert r.status_code == 200, r.text
         name = r.json()["name"]
@@ -112,7 +108,7 @@ def test_the_extraction_pool_shows_its_queue(stack: Stack, alice: User) -> None:
     r = httpx.post(
         f"{stack.url}/v1/documents:upload?filename=cv.pdf",
         content=resume_pdf(),
-        headers={**auth(alice), "content-type": "application/pdf"},
+        headers={**alice.headers, "content-type": "application/pdf"},
         timeout=60,
     )
     assert r.status_code == 200, r.text

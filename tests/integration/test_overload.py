@@ -21,7 +21,6 @@ depends on how fast the machine is, only on the order of events.
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 import uuid
@@ -42,7 +41,7 @@ from gateway.render import RATE_LIMITS_OFF
 from gateway.stack import Stack
 from tests.support.clients import User, rich
 from tests.support.documents import page_image, resume_pdf, resume_text
-from tests.support.stack import own_stack, stack_user
+from tests.support.stack import log_records, own_stack, stack_user
 
 pymupdf: Any = _pymupdf
 OCR = epb.ExtractedDocument.OCR
@@ -98,14 +97,7 @@ def with_id(user: User) -> tuple[tuple[str, str], ...]:
 
 def records(stack: Stack, process: str, request_id: str) -> list[dict[str, Any]]:
     """The JSON log lines of one process for one request id."""
-    out = []
-    for line in (stack.logs_dir / f"{process}.log").read_text(errors="replace").splitlines():
-        if request_id in line:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-    return [r for r in out if r.get("request_id") == request_id]
+    return [r for r in log_records(stack, process, request_id) if r.get("request_id") == request_id]
 
 
 def wait_for_record(
@@ -144,7 +136,7 @@ def test_a_full_ai_service_answers_429_over_rest_at_once(small: Stack, user: Use
             httpx.post(
                 f"{small.url}/v1/resumes:analyze",
                 json=body,
-                headers={"authorization": f"Bearer {user.tokens.access_token}"},
+                headers=user.headers,
                 timeout=60,
             )
         )
@@ -167,7 +159,7 @@ def test_a_full_ai_service_answers_429_over_rest_at_once(small: Stack, user: Use
     r = httpx.post(
         f"{small.url}/v1/resumes:analyze",
         json={"resumeText": resume_text(), "jobDescription": JOB_DESCRIPTION},
-        headers={"authorization": f"Bearer {user.tokens.access_token}"},
+        headers=user.headers,
         timeout=60,
     )
     assert r.status_code == 200, r.text
@@ -290,8 +282,7 @@ def test_a_rest_client_that_gives_up_stops_the_extraction_it_started(
     # A browser closing the tab: the HTTP client stops waiting and closes its connection;
     # Envoy resets the gRPC stream, the service's call is cancelled, and its worker stops.
     def stopped() -> list[dict[str, Any]]:
-        lines = (small.logs_dir / "extraction.log").read_text(errors="replace").splitlines()
-        return [json.loads(line) for line in lines if '"abandoned extraction stopped"' in line]
+        return log_records(small, "extraction", '"abandoned extraction stopped"')
 
     before = len(stopped())
     with pytest.raises(httpx.ReadTimeout):
@@ -299,10 +290,7 @@ def test_a_rest_client_that_gives_up_stops_the_extraction_it_started(
             f"{small.url}/v1/documents:upload",
             content=scanned_pdf(16),
             params={"filename": "long.pdf"},
-            headers={
-                "authorization": f"Bearer {user.tokens.access_token}",
-                "content-type": "application/pdf",
-            },
+            headers={**user.headers, "content-type": "application/pdf"},
             timeout=httpx.Timeout(10.0, read=1.5),
         )
     deadline = time.monotonic() + 60
@@ -318,10 +306,7 @@ def test_a_rest_client_that_gives_up_stops_the_extraction_it_started(
     r = httpx.post(
         f"{small.url}/v1/documents:upload",
         content=resume_pdf(),
-        headers={
-            "authorization": f"Bearer {user.tokens.access_token}",
-            "content-type": "application/pdf",
-        },
+        headers={**user.headers, "content-type": "application/pdf"},
         timeout=60,
     )
     assert r.status_code == 200, r.text

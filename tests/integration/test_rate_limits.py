@@ -22,8 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway import render
 from gateway.stack import Stack
-from tests.support.clients import PASSWORD, User
+from tests.support.clients import PASSWORD
 from tests.support.stack import own_stack, stack_user
 
 # Requests/s (each bucket holds twice that).
@@ -60,10 +61,6 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def api(limited: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=limited.url, timeout=15) as client:
         yield client
-
-
-def bearer(u: User, **extra: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {u.tokens.access_token}", **extra}
 
 
 def address() -> str:
@@ -204,27 +201,27 @@ def test_one_user_is_limited_and_another_is_not_and_no_header_buys_a_bucket(
 ) -> None:
     alice, bob = stack_user(limited, "Alice"), stack_user(limited, "Bob")
     before = stat(limited, "user.http_local_rate_limit.rate_limited")
-    retry_after = assert_limited(flood(api, "GET", "/v1/jobs", headers=bearer(alice)))
+    retry_after = assert_limited(flood(api, "GET", "/v1/jobs", headers=alice.headers))
 
     # Bob, at the same moment and from the same address, has his own bucket.
-    r = api.get("/v1/jobs", headers=bearer(bob))
+    r = api.get("/v1/jobs", headers=bob.headers)
     assert r.status_code == 200, r.text
     # Every route draws on Alice's one bucket, not a bucket per route.
-    r = api.get("/v1/users/me", headers=bearer(alice))
+    r = api.get("/v1/users/me", headers=alice.headers)
     assert_limited(r)
     r = api.post(
-        "/v1/jobs", json={"company": "Acme", "position": "Engineer"}, headers=bearer(alice)
+        "/v1/jobs", json={"company": "Acme", "position": "Engineer"}, headers=alice.headers
     )
     assert_limited(r)
 
     # The key is the verified token's subject, which no header can claim: not a header that
     # looks like jwt_authn's output, nor a token-shaped header, nor another address.
-    bob_sub = api.get("/v1/users/me", headers=bearer(bob)).json()["name"].rsplit("/", 1)[-1]
+    bob_sub = api.get("/v1/users/me", headers=bob.headers).json()["name"].rsplit("/", 1)[-1]
     for header in ("x-careervault-user", "x-jwt-sub", "x-user-id", "x-forwarded-user", "sub"):
         for value in (bob_sub, uuid.uuid4().hex):
-            r = api.get("/v1/jobs", headers=bearer(alice, **{header: value}))
+            r = api.get("/v1/jobs", headers={**alice.headers, header: value})
             assert r.status_code == 429, (header, r.text)
-    r = api.get("/v1/jobs", headers=bearer(alice, **from_address(address())))
+    r = api.get("/v1/jobs", headers={**alice.headers, **from_address(address())})
     assert r.status_code == 429, r.text
     # A fresh token of her own is the same user, the same bucket.
     again = httpx.post(
@@ -241,7 +238,7 @@ def test_one_user_is_limited_and_another_is_not_and_no_header_buys_a_bucket(
     # After the wait she was told, her bucket has tokens again. (The margin is generous: this
     # checks the behaviour, not the timing.)
     time.sleep(retry_after + 1.0)
-    r = api.get("/v1/jobs", headers=bearer(alice))
+    r = api.get("/v1/jobs", headers=alice.headers)
     assert r.status_code == 200, r.text
 
 
@@ -251,13 +248,13 @@ def test_extraction_and_ai_have_a_smaller_bucket_of_their_own(
     carol = stack_user(limited, "Carol")
     document = {"content": base64.b64encode(b"Carol\nEngineer\n").decode(), "filename": "c.txt"}
     assert_limited(
-        flood(api, "POST", "/v1/documents:extract", json=document, headers=bearer(carol))
+        flood(api, "POST", "/v1/documents:extract", json=document, headers=carol.headers)
     )
     # Her heavy bucket is empty, her API bucket is not: the rest of the API still answers.
-    r = api.get("/v1/jobs", headers=bearer(carol))
+    r = api.get("/v1/jobs", headers=carol.headers)
     assert r.status_code == 200, r.text
     # And another user's extraction is not affected.
-    r = api.post("/v1/documents:extract", json=document, headers=bearer(stack_user(limited, "Dan")))
+    r = api.post("/v1/documents:extract", json=document, headers=stack_user(limited, "Dan").headers)
     assert r.status_code != 429, r.text
     assert stat(limited, "user_heavy.http_local_rate_limit.rate_limited") > 0
 
@@ -275,15 +272,9 @@ def test_requests_without_a_user_are_not_counted_per_user(
 
 def test_limits_at_zero_are_off(tmp_path: Path) -> None:
     """With every limit at 0 there is no limit filter configuration left to refuse a request
-    (the session stack of the other tests runs so)."""
-    from gateway import render
-
-    env = {
-        "CAREERVAULT_GATEWAY_AUTH_RATE_LIMIT": "0",
-        "CAREERVAULT_GATEWAY_AUTH_GLOBAL_RATE_LIMIT": "0",
-        "CAREERVAULT_GATEWAY_USER_RATE_LIMIT": "0",
-        "CAREERVAULT_GATEWAY_USER_HEAVY_RATE_LIMIT": "0",
-    }
-    cfg = render.GatewayConfig.from_env(env, services=["identity", "jobs"], cwd=tmp_path)
+    (the session stack of the other tests runs so, with `render.RATE_LIMITS_OFF`)."""
+    cfg = render.GatewayConfig.from_env(
+        render.RATE_LIMITS_OFF, services=["identity", "jobs"], cwd=tmp_path
+    )
     text = str(render.render(cfg, check_jwks=False))
     assert "token_bucket" not in text

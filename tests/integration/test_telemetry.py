@@ -29,7 +29,7 @@ from gateway.stack import Stack
 from tests.support.clients import User
 from tests.support.documents import resume_pdf
 from tests.support.otlp import OtlpReceiver, Span
-from tests.support.stack import own_stack, stack_user
+from tests.support.stack import log_records, own_stack, stack_user
 
 pytestmark = pytest.mark.integration
 
@@ -86,15 +86,11 @@ def job(api: httpx.Client, user: User) -> dict[str, Any]:
     r = api.post(
         "/v1/jobs",
         json={"company": "Initech", "position": "Backend", "jobDescription": JOB_DESCRIPTION},
-        headers=auth(user),
+        headers=user.headers,
     )
     assert r.status_code == 200, r.text
     created: dict[str, Any] = r.json()
     return created
-
-
-def auth(user: User, **headers: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {user.tokens.access_token}", **headers}
 
 
 def traceparent() -> tuple[str, str, str]:
@@ -114,11 +110,9 @@ def rpc_log_line(stack: Stack, service: str, text: str, timeout: float = 5.0) ->
     an error's status reaches the caller (abort sends it) before the line is written."""
     deadline = time.monotonic() + timeout
     while True:
-        for line in (stack.logs_dir / f"{service}.log").read_text(errors="replace").splitlines():
-            if text in line:
-                record: dict[str, Any] = json.loads(line)
-                if record.get("message") == "rpc":
-                    return record
+        for record in log_records(stack, service, text):
+            if record.get("message") == "rpc":
+                return record
         if time.monotonic() > deadline:
             raise AssertionError(f"no rpc log line of {service} contains {text}")
         time.sleep(0.05)
@@ -137,7 +131,7 @@ def test_one_analysis_is_one_trace_from_envoy_through_ai_to_extraction_and_jobs(
             "job": job["name"],
             "save": True,
         },
-        headers=auth(user),
+        headers=user.headers,
     )
     assert r.status_code == 200, r.text
     request_id = r.headers["x-request-id"]
@@ -198,7 +192,7 @@ def test_a_clients_traceparent_is_continued_and_the_rpc_log_line_carries_the_ids
     traced: Stack, otlp: OtlpReceiver, api: httpx.Client, user: User, job: dict[str, Any]
 ) -> None:
     header, trace_id, client_span = traceparent()
-    r = api.get(f"/v1/{job['name']}", headers=auth(user, traceparent=header))
+    r = api.get(f"/v1/{job['name']}", headers={**user.headers, "traceparent": header})
     assert r.status_code == 200, r.text
 
     spans = otlp.wait_for(lambda spans: sum(s.trace_id == trace_id for s in spans) >= 2)
@@ -222,7 +216,9 @@ def test_an_error_is_recorded_with_its_code_on_both_sides(
     otlp: OtlpReceiver, api: httpx.Client, user: User
 ) -> None:
     header, trace_id, _ = traceparent()
-    r = api.get(f"/v1/jobs/{secrets.token_hex(16)}", headers=auth(user, traceparent=header))
+    r = api.get(
+        f"/v1/jobs/{secrets.token_hex(16)}", headers={**user.headers, "traceparent": header}
+    )
     assert r.status_code == 404, r.text
     spans = otlp.wait_for(lambda spans: sum(s.trace_id == trace_id for s in spans) >= 2)
     served = one(spans, trace_id=trace_id, service="careervault-jobs")
@@ -246,7 +242,7 @@ def test_without_otel_settings_nothing_is_traced(stack: Stack, alice: User) -> N
 
     header, trace_id, _ = traceparent()
     missing = f"{stack.url}/v1/jobs/{secrets.token_hex(16)}"
-    r = httpx.get(missing, headers=auth(alice, traceparent=header), timeout=10)
+    r = httpx.get(missing, headers={**alice.headers, "traceparent": header}, timeout=10)
     assert r.status_code == 404, r.text  # answered by the jobs service
     record = rpc_log_line(stack, "jobs", r.headers["x-request-id"])
     assert record["code"] == "NOT_FOUND"

@@ -26,6 +26,11 @@ class User:
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.tokens.access_token}"),)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The same credential as REST headers (a new dict: add to it freely)."""
+        return {"authorization": f"Bearer {self.tokens.access_token}"}
+
 
 def identity_stub(addr: str) -> identity_pb2_grpc.IdentityServiceStub:
     return identity_pb2_grpc.IdentityServiceStub(grpc.insecure_channel(addr))

@@ -2,7 +2,7 @@
 
 Which OTEL_* settings turn tracing on (services and gateway read the same variables); that a
 service built without them has no tracing interceptor at all; and what the interceptor
-records on real grpc.aio calls (unary, server streaming, errors raised as `abort_with_status`
+records on real grpc.aio calls (unary, server streaming, errors answered with an abort
 by our ErrorInterceptor), with spans kept in memory by a provider local to the test (the
 process-wide provider is never set here).
 """
@@ -239,7 +239,7 @@ async def test_a_unary_call_is_a_server_span_under_the_callers_span(
     assert server.attributes["careervault.request_id"]
 
 
-async def test_an_error_answered_with_abort_with_status_keeps_its_code(
+async def test_an_error_answered_with_an_abort_keeps_its_code(
     traced: grpc.aio.Channel, exporter: tuple[TracerProvider, InMemorySpanExporter]
 ) -> None:
     call: Any = traced.unary_unary(f"/{SERVICE}/Unary")

@@ -127,26 +127,12 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
         return _rewrap(handler, wrap)
 
 
-class _Status(grpc.Status):
-    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: Any) -> None:
-        self.code = code
-        self.details = details
-        self.trailing_metadata = trailing_metadata
-
-
-def _with_retry_after(exc: DomainError) -> grpc.Status:
-    """The error as a gRPC status; one that says when to come back (`retryAfterSeconds` in
-    its ErrorInfo: a full queue, a throttle) also carries a `retry-after` header, which the
-    transcoder passes on, so REST clients get the standard header with the 429."""
-    status: grpc.Status = rpc_status.to_status(exc.to_status())
+def _retry_after(exc: DomainError) -> tuple[tuple[str, str], ...]:
+    """A `retry-after` trailer for an error that says when to come back (`retryAfterSeconds`
+    in its ErrorInfo: a full queue, a throttle); the transcoder passes it on, so REST clients
+    get the standard header with the 429."""
     seconds = exc.metadata.get("retryAfterSeconds", "")
-    if not seconds.isdigit():
-        return status
-    return _Status(
-        status.code,
-        status.details,
-        (*status.trailing_metadata, ("retry-after", seconds)),
-    )
+    return (("retry-after", seconds),) if seconds.isdigit() else ()
 
 
 class ErrorInterceptor(_WrappingInterceptor):
@@ -174,7 +160,10 @@ class ErrorInterceptor(_WrappingInterceptor):
             return await call()
         except DomainError as exc:
             code = exc.code
-            await context.abort_with_status(_with_retry_after(exc))
+            status = rpc_status.to_status(exc.to_status())
+            await context.abort(
+                status.code, status.details, (*status.trailing_metadata, *_retry_after(exc))
+            )
         except (asyncio.CancelledError, grpc.aio.AbortError):
             code = context.code() or grpc.StatusCode.CANCELLED  # type: ignore[assignment]
             raise

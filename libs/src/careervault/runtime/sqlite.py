@@ -51,11 +51,11 @@ class Database:
         self._inline_lock = threading.Lock()
 
     def _connect(self, read_only: bool = False) -> sqlite3.Connection:
+        # `timeout` is SQLite's busy timeout: a write waits up to 10 s for another's lock.
         conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=10.0
         )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=10000")
         if read_only:
             conn.execute("PRAGMA query_only=ON")
         return conn

@@ -24,8 +24,8 @@ Why not the contrib server interceptor (`aio_server_interceptor`, 0.66b2) on the
 placed outermost, its streaming path iterates the behaviour with `async for`, but our own
 interceptors turn a server-streaming handler into a coroutine that writes through the context,
 so Chat failed with TypeError; placed innermost, its span ends before our interceptors log (no
-trace id in the rpc line) and does not see `abort_with_status` (which our ErrorInterceptor
-uses for every error): a NOT_FOUND was recorded as rpc.grpc.status_code 0 (OK). The
+trace id in the rpc line) and does not see the abort our ErrorInterceptor answers every
+error with: a NOT_FOUND was recorded as rpc.grpc.status_code 0 (OK). The
 interceptor here is a few lines on the OTel API and the global propagator instead.
 """
 
@@ -225,7 +225,7 @@ class ServerTracingInterceptor(_WrappingInterceptor):
     """A SERVER span around each own method's call, child of the caller's `traceparent`.
 
     Outermost: the span is current while the ErrorInterceptor logs the call, and the status
-    code it records comes from the context after our interceptors answered (abort_with_status
+    code it records comes from the context after our interceptors answered (their aborts
     included)."""
 
     def __init__(self, tracer: Tracer | None) -> None:
@@ -262,18 +262,9 @@ class ServerTracingInterceptor(_WrappingInterceptor):
                 code = context.code() or grpc.StatusCode.CANCELLED
                 raise
             finally:
-                if not isinstance(code, grpc.StatusCode):  # an int from some grpc versions
-                    code = _code(code)
                 span.set_attribute("rpc.grpc.status_code", code.value[0])
                 request_id = request_id_var.get()
                 if request_id:
                     span.set_attribute("careervault.request_id", request_id)
                 if code in SERVER_ERROR_CODES:
                     span.set_status(self._error(code.name))
-
-
-def _code(value: object) -> grpc.StatusCode:
-    for code in grpc.StatusCode:
-        if code.value[0] == value:
-            return code
-    return grpc.StatusCode.UNKNOWN

@@ -182,8 +182,9 @@ class WorkerPool:
         self._release(slot)
         ocr = skipped = 0
         error = ""
-        if future.exception() is not None:
-            error = type(future.exception()).__name__
+        failure = future.exception()
+        if failure is not None:
+            error = type(failure).__name__
         else:
             outcome = future.result()
             if outcome.error is not None:
