@@ -1,9 +1,9 @@
 """Brings the whole system up on one machine: the services, then Envoy in front of them.
 
-`scripts/run.py` (`make run`) is a thin CLI over this; tests use it to run the real system on
-free ports:
+`scripts/run.py` (`make run`) is a thin CLI over this (`Stack.from_env`); tests use it to run
+the real system on free ports:
 
-    with Stack(data_dir=tmp, http_port=free_port(), ports={"identity": p1, "jobs": p2}) as s:
+    with Stack.on_free_ports(tmp, services=["identity", "jobs"]) as s:
         httpx.get(s.url + "/v1/jobs", ...)
 
 Order matters: identity first, because it writes the JWKS file Envoy's jwt_authn reads once at
@@ -33,7 +33,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 from gateway import render
 
@@ -48,7 +48,7 @@ DEFAULT_SERVICES = ("identity", "jobs", "extraction", "ai")
 POLL = 0.05
 # The largest CAREERVAULT_SHUTDOWN_DELAY a service accepts (runtime/settings.py).
 MAX_SHUTDOWN_DELAY = 60.0
-# A service child's Prometheus endpoint is on its gRPC port + this (see metrics_port).
+# Under `make run` a service child's Prometheus endpoint is on its gRPC port + this.
 METRICS_OFFSET = 10000
 
 
@@ -57,8 +57,8 @@ class StackError(RuntimeError):
 
 
 def metrics_port(grpc_port: int) -> int:
-    """Where a service child serves /metrics: its gRPC port + 10000 (jobs 60052, its replica
-    1 60152), or - 10000 when that is no port (free ports picked for tests)."""
+    """Where a service child of `make run` serves /metrics: its gRPC port + 10000 (jobs 60052,
+    its replica 1 60152), or - 10000 when that is no port (a port set above 55535)."""
     port = grpc_port + METRICS_OFFSET
     return port if port <= 65535 else grpc_port - METRICS_OFFSET
 
@@ -209,6 +209,8 @@ class Stack:
         ports: Mapping[str, int] | None = None,
         services: Sequence[str] = DEFAULT_SERVICES,
         replicas: Mapping[str, int] | None = None,
+        replica_ports: Mapping[str, Sequence[int]] | None = None,
+        metrics_ports: Literal["offset", "free"] = "free",
         env: Mapping[str, str] | None = None,
         inherit_env: bool = True,
         python: str | None = None,
@@ -228,6 +230,13 @@ class Stack:
             the others. With skip_missing, services whose module is not installed are dropped
             (with an event) instead of failing.
         replicas: processes per service; replica k listens on base port + 100 k.
+        replica_ports: the ports of every replica of a service, replica 0 first, instead of
+            base port + 100 k (they set its port and replica count): tests and benchmarks pick
+            free ones, as any port derived from a free port may be someone else's.
+        metrics_ports: where each service child serves /metrics: "offset", on its gRPC port
+            + 10000 (`metrics_port`, the ports `make run` documents, checked before start), or
+            "free", a port the OS calls free when the child starts (`metrics_url` finds it).
+            CAREERVAULT_METRICS_PORT=0 in `env` turns the endpoints off.
         env: extra environment for every child (e.g. CAREERVAULT_JOBS_STORE=dynamodb), on top
             of this process's environment unless inherit_env is False.
         """
@@ -245,6 +254,16 @@ class Stack:
         self.ports.update(ports or {})
         self.replicas = {s: 1 for s in SERVICE_MODULES}
         self.replicas.update({k: max(1, v) for k, v in (replicas or {}).items()})
+        self._replica_ports = {
+            s: [self.ports[s] + 100 * k for k in range(self.replicas[s])] for s in SERVICE_MODULES
+        }
+        for s, listed in (replica_ports or {}).items():
+            if not listed:
+                raise StackError(f"replica_ports[{s!r}] is empty")
+            self._replica_ports[s] = list(listed)
+            self.ports[s] = listed[0]
+            self.replicas[s] = len(listed)
+        self.metrics_ports = metrics_ports
         self.base_env = dict(os.environ) if inherit_env else {}
         self.base_env.update(env or {})
         self.python = python or sys.executable
@@ -287,10 +306,34 @@ class Stack:
             },
             "replicas": {s: num(f"CAREERVAULT_{s.upper()}_REPLICAS", 1) for s in SERVICE_MODULES},
             "services": services,
+            "metrics_ports": "offset",
             "skip_missing": True,
         }
         kwargs.update(overrides)
         return cls(**kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def on_free_ports(
+        cls,
+        data_dir: Path | str,
+        services: Sequence[str] = DEFAULT_SERVICES,
+        replicas: Mapping[str, int] | None = None,
+        **kwargs: object,
+    ) -> Stack:
+        """A stack whose every port (Envoy's, every replica's gRPC port, the admin and metrics
+        ports) is one the OS called free: for tests and benchmarks, which run stacks side by
+        side and beside other servers. Other settings as for `Stack`."""
+        counts = {s: max(1, (replicas or {}).get(s, 1)) for s in services}
+        http_port, *grpc_ports = free_ports(1 + sum(counts.values()))
+        chosen = iter(grpc_ports)
+        return cls(
+            data_dir,
+            http_port=http_port,
+            services=services,
+            replica_ports={s: [next(chosen) for _ in range(n)] for s, n in counts.items()},
+            metrics_ports="free",
+            **kwargs,  # type: ignore[arg-type]
+        )
 
     # --- addresses ------------------------------------------------------------------------
 
@@ -309,19 +352,20 @@ class Stack:
         return self.data_dir / "logs"
 
     def replica_ports(self, service: str) -> list[int]:
-        return [self.ports[service] + 100 * k for k in range(self.replicas[service])]
+        return list(self._replica_ports[service])
 
     def replica_targets(self, service: str) -> list[str]:
         """host:port of every replica (Envoy's upstreams, the services' address lists)."""
         return [f"127.0.0.1:{p}" for p in self.replica_ports(service)]
 
     def metrics_url(self, service: str, replica: int = 0) -> str:
-        """The Prometheus endpoint of one replica, or of a child by name (`spawn`ed ones)."""
-        child = self.children.get(child_name(service, replica))
-        if child is not None:
-            port = int(child.env.get("CAREERVAULT_METRICS_PORT") or 0)
-        else:
-            port = metrics_port(self.replica_ports(service)[replica])
+        """The Prometheus endpoint of one started replica, or of a child by name (`spawn`ed
+        ones)."""
+        name = child_name(service, replica)
+        child = self.children.get(name)
+        if child is None:
+            raise StackError(f"{name} was not started")
+        port = int(child.env.get("CAREERVAULT_METRICS_PORT") or 0)
         if not port:
             raise StackError(f"{service}: metrics are off (CAREERVAULT_METRICS_PORT=0)")
         return f"http://127.0.0.1:{port}/metrics"
@@ -397,6 +441,12 @@ class Stack:
         wanted: list[tuple[str, str, int]] = [
             (s, "127.0.0.1", p) for s in self.services for p in self.replica_ports(s)
         ]
+        if self.metrics_ports == "offset" and not self._metrics_off():
+            wanted += [
+                (f"{s} metrics", "127.0.0.1", metrics_port(p))
+                for s in self.services
+                for p in self.replica_ports(s)
+            ]
         wanted.append(("envoy", self.http_host or "0.0.0.0", self.http_port))
         wanted.append(("envoy admin", "127.0.0.1", self.admin_port))
         seen: dict[int, str] = {}
@@ -419,12 +469,7 @@ class Stack:
                 "CAREERVAULT_HOST": "127.0.0.1",
                 "CAREERVAULT_PORT": str(port),
                 "CAREERVAULT_REPLICA": str(replica),
-                # CAREERVAULT_METRICS_PORT=0 in the stack's environment: no endpoints.
-                "CAREERVAULT_METRICS_PORT": (
-                    "0"
-                    if self.base_env.get("CAREERVAULT_METRICS_PORT") == "0"
-                    else str(metrics_port(port))
-                ),
+                "CAREERVAULT_METRICS_PORT": str(self._metrics_port(port)),
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -443,6 +488,15 @@ class Stack:
             delay = min(render.drain_seconds(self._gateway_config()), MAX_SHUTDOWN_DELAY)
             env["CAREERVAULT_SHUTDOWN_DELAY"] = f"{delay:g}"
         return env
+
+    def _metrics_off(self) -> bool:
+        """CAREERVAULT_METRICS_PORT=0 in the stack's environment: no endpoints."""
+        return self.base_env.get("CAREERVAULT_METRICS_PORT") == "0"
+
+    def _metrics_port(self, grpc_port: int) -> int:
+        if self._metrics_off():
+            return 0
+        return metrics_port(grpc_port) if self.metrics_ports == "offset" else free_port()
 
     def _start_service(self, service: str, replica: int) -> Child:
         port = self.replica_ports(service)[replica]

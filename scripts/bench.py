@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:
 import grpc  # noqa: E402
 
 from gateway import render  # noqa: E402 (needs the path above)
-from gateway.stack import Stack, StackError, free_ports  # noqa: E402
+from gateway.stack import Stack, StackError  # noqa: E402
 
 GENERATED = (ROOT / "build" / "careervault.pb", ROOT / "libs/src/careervault/jobs/v1/jobs_pb2.py")
 PASSWORD = "Bench-Passw0rd!"
@@ -440,15 +440,12 @@ def make_stack(
     services: Sequence[str] = SERVICES,
     replicas: Mapping[str, int] | None = None,
 ) -> Stack:
-    ports = free_ports(len(services) + 1)
     env = clean_env()
     env.update(render.RATE_LIMITS_OFF)
-    return Stack(
-        data_dir=data_dir,
-        http_port=ports[0],
-        ports=dict(zip(services, ports[1:], strict=True)),
-        services=services,
-        replicas=replicas,
+    return Stack.on_free_ports(
+        data_dir,
+        services,
+        replicas,
         env=env,
         inherit_env=False,
         on_event=on_event,

@@ -27,7 +27,7 @@ from careervault.identity.v1 import identity_pb2 as idpb
 from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2_grpc
 from gateway.render import RATE_LIMITS_OFF
-from gateway.stack import Stack, free_port
+from gateway.stack import Stack
 from tests.support.clients import PASSWORD
 from tests.support.moto import REGION, MotoServer, cognito_env
 
@@ -227,12 +227,8 @@ def system(
         env.update(pool.env())
         # create/update times from AdminGetUser (moto takes any credentials).
         env["COGNITO_ADMIN_GET_USER"] = "true"
-    stack = Stack(
-        data_dir=tmp_path_factory.mktemp(f"identity-{backend}"),
-        http_port=free_port(),
-        ports={"identity": free_port(), "jobs": free_port()},
-        services=("identity", "jobs"),
-        env=env,
+    stack = Stack.on_free_ports(
+        tmp_path_factory.mktemp(f"identity-{backend}"), ("identity", "jobs"), env=env
     )
     with stack:
         identity_channel = grpc.insecure_channel(stack.grpc_target("identity"))

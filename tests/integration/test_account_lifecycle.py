@@ -22,7 +22,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from careervault.jobs.v1 import user_data_pb2 as udpb
 from careervault.jobs.v1 import user_data_pb2_grpc
 from gateway.render import RATE_LIMITS_OFF
-from gateway.stack import Stack, free_port
+from gateway.stack import Stack
 from tests.support.clients import PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -222,11 +222,9 @@ def test_a_deletion_during_a_jobs_outage_stays_pending_and_finishes(tmp_path: Pa
     """Jobs is killed (by its PID), DeleteUser answers UNAVAILABLE and leaves a pending record;
     once jobs is back, the identity service finishes the erasure with the token it held, and
     the client's retry of DeleteUser is idempotent."""
-    stack = Stack(
-        data_dir=tmp_path,
-        http_port=free_port(),
-        ports={"identity": free_port(), "jobs": free_port()},
-        services=("identity", "jobs"),
+    stack = Stack.on_free_ports(
+        tmp_path,
+        ("identity", "jobs"),
         env={
             **RATE_LIMITS_OFF,
             "CAREERVAULT_ACCOUNT_DELETION_RETRY_SECONDS": "0.5",

@@ -38,7 +38,7 @@ from careervault.identity.v1 import identity_pb2_grpc
 from careervault.jobs.v1 import jobs_pb2 as jpb
 from careervault.jobs.v1 import jobs_pb2_grpc
 from gateway.render import RATE_LIMITS_OFF
-from gateway.stack import Stack, free_port
+from gateway.stack import Stack
 from tests.support.clients import PASSWORD, identity_stub, jobs_stub, new_user
 
 pytestmark = pytest.mark.integration
@@ -166,13 +166,7 @@ class Authenticator:
 def start_stack(
     root: Path, env: dict[str, str], services: tuple[str, ...] = ("identity", "jobs")
 ) -> Stack:
-    return Stack(
-        data_dir=root,
-        http_port=free_port(),
-        ports={s: free_port() for s in services},
-        services=services,
-        env={**RATE_LIMITS_OFF, **env},
-    ).start()
+    return Stack.on_free_ports(root, services, env={**RATE_LIMITS_OFF, **env}).start()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gateway.render import RATE_LIMITS_OFF
-from gateway.stack import Stack, free_port
+from gateway.stack import Stack
 from tests.integration.test_jobs_rest_features import (
     test_a_spreadsheet_imports_once_and_reports_bad_rows,
     test_export_then_import_into_a_fresh_account_loses_and_doubles_nothing,
@@ -48,13 +48,7 @@ def dynamo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             **RATE_LIMITS_OFF,
         }
         data_dir: Path = tmp_path_factory.mktemp("dynamo-stack")
-        stack = Stack(
-            data_dir=data_dir,
-            http_port=free_port(),
-            ports={"identity": free_port(), "jobs": free_port()},
-            services=("identity", "jobs"),
-            env=env,
-        )
+        stack = Stack.on_free_ports(data_dir, ("identity", "jobs"), env=env)
         with stack:
             # Nothing of the jobs service's data is in the data dir: it lives in DynamoDB.
             assert not (data_dir / "jobs" / "jobs.db").exists()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.stack import free_port
+from gateway.stack import free_ports, metrics_port, port_in_use
 from tests.support.clients import PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -64,18 +64,31 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+def run_ports() -> list[int]:
+    """Six distinct free ports (Envoy, its admin, the four services) where the metrics port
+    `make run` derives from each service's port (+/- 10000) is free as well."""
+    while True:
+        ports = free_ports(6)
+        derived = [metrics_port(p) for p in ports[2:]]
+        if not set(derived) & set(ports) and not any(port_in_use(p) for p in derived):
+            return ports
+
+
 def test_run_starts_everything_keeps_state_and_stops_cleanly(tmp_path: Path) -> None:
-    http_port = free_port()
+    http_port, admin_port, *service_ports = run_ports()
     env = {
         **os.environ,
         "CAREERVAULT_DATA_DIR": str(tmp_path / "var"),
         "CAREERVAULT_HTTP_PORT": str(http_port),
-        "CAREERVAULT_ENVOY_ADMIN_PORT": str(free_port()),
-        "CAREERVAULT_IDENTITY_PORT": str(free_port()),
-        "CAREERVAULT_JOBS_PORT": str(free_port()),
-        "CAREERVAULT_EXTRACTION_PORT": str(free_port()),
-        "CAREERVAULT_AI_PORT": str(free_port()),
+        "CAREERVAULT_ENVOY_ADMIN_PORT": str(admin_port),
+        **{
+            f"CAREERVAULT_{service}_PORT": str(port)
+            for service, port in zip(
+                ("IDENTITY", "JOBS", "EXTRACTION", "AI"), service_ports, strict=True
+            )
+        },
     }
+    jobs_metrics = f"http://127.0.0.1:{metrics_port(service_ports[1])}/metrics"
     proc, url, pids = start(tmp_path, env)
     try:
         # identity, jobs, extraction, ai, envoy
@@ -97,6 +110,9 @@ def test_run_starts_everything_keeps_state_and_stops_cleanly(tmp_path: Path) -> 
         )
         assert analysis.status_code == 200, analysis.text
         assert analysis.json()["provider"]["name"] == "local"
+        # Each service's Prometheus endpoint on its gRPC port + 10000 (docs/operations.md).
+        scraped = httpx.get(jobs_metrics, timeout=5).text
+        assert 'grpc_method="CreateJob"' in scraped, scraped[:2000]
     finally:
         if proc.poll() is None:
             stop(proc, pids)

@@ -1,5 +1,5 @@
 """Prometheus metrics, scraped as Prometheus would from the running processes of the session's
-stack (each service child serves /metrics on its gRPC port + 10000, `Stack.metrics_url`).
+stack (each service child serves /metrics on a port of its own, `Stack.metrics_url`).
 
 Calls through the gateway are counted per gRPC method and status code in a latency histogram;
 the extraction pool shows its queue; a Gemini outage (the stand-in answering 503, or not at

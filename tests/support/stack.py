@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.stack import Stack, free_port, free_ports, grpc_serving
+from gateway.stack import Stack, free_port, grpc_serving
 from tests.support.clients import User, identity_stub, new_user
 
 __all__ = ["free_port", "log_records", "own_stack", "stack_user", "wait_serving"]
@@ -25,18 +25,10 @@ def own_stack(
     replicas: Mapping[str, int] | None = None,
 ) -> Iterator[Stack]:
     """A started stack of `services` (Envoy and one process each, or `replicas` of some) on
-    distinct free loopback ports, its data in `data_dir`, `env` on top of this process's
-    environment for every child; stopped (its processes by PID) when the block ends, however
-    it ends."""
-    http_port, *grpc_ports = free_ports(1 + len(services))
-    stack = Stack(
-        data_dir=data_dir,
-        http_port=http_port,
-        ports=dict(zip(services, grpc_ports, strict=True)),
-        services=services,
-        replicas=replicas,
-        env=env,
-    )
+    distinct free loopback ports (gRPC, metrics, Envoy's), its data in `data_dir`, `env` on top
+    of this process's environment for every child; stopped (its processes by PID) when the
+    block ends, however it ends."""
+    stack = Stack.on_free_ports(data_dir, services, replicas, env=env)
     with stack:
         yield stack
 
