@@ -86,7 +86,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     b.close()
 
 
-def _page(browser: Browser, base_url: str, viewport: ViewportSize, mobile: bool) -> Iterator[Page]:
+def open_page(
+    browser: Browser, base_url: str, viewport: ViewportSize, mobile: bool
+) -> Iterator[Page]:
+    """A fresh page (own context) at `base_url`; fails on an uncaught JavaScript error."""
     context = browser.new_context(
         base_url=base_url,
         viewport=viewport,
@@ -110,12 +113,12 @@ def _page(browser: Browser, base_url: str, viewport: ViewportSize, mobile: bool)
 
 @pytest.fixture
 def desktop(browser: Browser, web_url: str) -> Iterator[Page]:
-    yield from _page(browser, web_url, DESKTOP, mobile=False)
+    yield from open_page(browser, web_url, DESKTOP, mobile=False)
 
 
 @pytest.fixture
 def phone(browser: Browser, web_url: str) -> Iterator[Page]:
-    yield from _page(browser, web_url, PHONE, mobile=True)
+    yield from open_page(browser, web_url, PHONE, mobile=True)
 
 
 def new_account(name: str = "Web Tester") -> Account:

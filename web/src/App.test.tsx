@@ -54,7 +54,12 @@ beforeEach(() => {
   tokens.clear();
 });
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+const meCalls = () => fetchMock.mock.calls.filter(([url]) => String(url).startsWith("/v1/users/me")).length;
 
 describe("routes", () => {
   it("a signed-out visit to a protected page goes to sign-in and keeps the way back", async () => {
@@ -81,5 +86,44 @@ describe("routes", () => {
     await user.type(document.querySelector("#password") as HTMLElement, "Sup3r-Secret!");
     await user.click(document.querySelector('form button[type="submit"]') as HTMLElement);
     await waitFor(() => expect(screen.getByTestId("where")).toHaveTextContent(/^\/dashboard/));
+  });
+
+  it("a stored session is kept when the account cannot be loaded just now, and Try again resumes it", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    tokens.set({ accessToken: "A1", refreshToken: "R1", expiresAt: Date.now() + 600_000 });
+    let limited = true;
+    fetchMock.mockImplementation((input, init) => {
+      if (limited && String(input).startsWith("/v1/users/me")) {
+        // The gateway's rate limit: 429 with the JSON error body and no details.
+        return Promise.resolve(jsonResponse(429, { code: 8, message: "Too many requests: slow down and retry after 1 s.", details: [] }));
+      }
+      return fakeApi(input, init);
+    });
+    renderApp("/no-such-page");
+    await vi.advanceTimersByTimeAsync(3_500);
+    expect(await screen.findByRole("heading", { name: "Your account could not be loaded" })).toBeInTheDocument();
+    // The gateway's own words (gateway/render.py, local_reply_config) are meant for people.
+    expect(screen.getByRole("alert")).toHaveTextContent("Too many requests: slow down and retry after 1 s.");
+    expect(screen.getByTestId("where")).toHaveTextContent("/no-such-page");
+    expect(tokens.get()).not.toBeNull();
+    expect(meCalls()).toBe(3); // the first try and two more after a pause
+
+    limited = false;
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByRole("heading", { name: "Page not found" })).toBeInTheDocument();
+  });
+
+  it("a stored session the API refuses ends: sign-in, tokens dropped, no retry", async () => {
+    tokens.set({ accessToken: "A1", refreshToken: "R1", expiresAt: Date.now() + 600_000 });
+    fetchMock.mockImplementation((input, init) =>
+      String(input).startsWith("/v1/users/me")
+        ? Promise.resolve(jsonResponse(401, { code: 16, message: "Sign in first." }))
+        : fakeApi(input, init),
+    );
+    renderApp("/no-such-page");
+    expect(await screen.findByRole("heading", { name: "Welcome back" })).toBeInTheDocument();
+    expect(tokens.get()).toBeNull();
+    expect(meCalls()).toBe(1);
   });
 });

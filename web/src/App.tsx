@@ -1,6 +1,8 @@
-import { lazy, Suspense, type ReactNode } from "react";
+import { lazy, Suspense, useState, type ReactNode } from "react";
 import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import type { ApiError } from "./api/client";
 import { useAuth } from "./auth/AuthContext";
+import ErrorMessage from "./components/ErrorMessage";
 import Layout from "./components/Layout";
 import { Loading } from "./components/Spinner";
 
@@ -18,17 +20,20 @@ function FullPageLoading() {
 }
 
 /**
- * Signed-in pages: wait for the stored session to be checked, then show or send to /signin.
+ * Signed-in pages: wait for the stored session to be checked, then show or send to /signin (or,
+ * when the account could not be loaded for a reason that passes, say so with a retry).
  * A visit while signed out (a deep link, an expired session) keeps the way back in `from`; an
  * explicit sign-out does not, so signing in again starts on the dashboard. (Sign-out clears the
  * user before its navigation to /signin lands, because routing updates are transitions: this
  * guard then still renders for the old page, and must not record it.)
  */
 function RequireAuth({ children }: { children: ReactNode }) {
-  const { user, ready, signedOut } = useAuth();
+  const { user, ready, signedOut, resumeError } = useAuth();
   const location = useLocation();
   if (!ready) return <FullPageLoading />;
   if (!user) {
+    // Signed in, but the account could not be loaded just now: say so, keep the session.
+    if (resumeError) return <ResumeFailed error={resumeError} />;
     if (signedOut) return <Navigate to="/signin" replace />;
     const from = location.pathname + location.search;
     return <Navigate to="/signin" replace state={{ from }} />;
@@ -36,10 +41,34 @@ function RequireAuth({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+function ResumeFailed({ error }: { error: ApiError }) {
+  const { resume, signOut } = useAuth();
+  const [busy, setBusy] = useState(false);
+  const retry = () => {
+    setBusy(true);
+    void resume().finally(() => setBusy(false));
+  };
+  return (
+    <main className="mx-auto max-w-md px-4 py-16" data-testid="resume-failed">
+      <h1 className="text-2xl font-semibold text-slate-900">Your account could not be loaded</h1>
+      <p className="mt-2 text-slate-600">You are still signed in. This usually passes within moments.</p>
+      <ErrorMessage className="mt-6" error={error} />
+      <div className="mt-6 flex flex-wrap gap-3">
+        <button type="button" className="btn-primary" onClick={retry} disabled={busy}>
+          {busy ? "Trying again…" : "Try again"}
+        </button>
+        <button type="button" className="btn-secondary" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </div>
+    </main>
+  );
+}
+
 function Home() {
-  const { user, ready } = useAuth();
+  const { user, ready, resumeError } = useAuth();
   if (!ready) return <FullPageLoading />;
-  return <Navigate to={user ? "/dashboard" : "/signin"} replace />;
+  return <Navigate to={user || resumeError ? "/dashboard" : "/signin"} replace />;
 }
 
 function NotFound() {

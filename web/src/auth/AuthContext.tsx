@@ -17,6 +17,14 @@ export interface AuthContextValue {
    * sign-out the next sign-in starts on the dashboard.
    */
   signedOut: boolean;
+  /**
+   * Why the session stored in this tab could not be resumed, when the reason passes (offline,
+   * too many requests, a service down) rather than ends the session (a refused token): the
+   * tokens are kept, the route guard shows this with a retry instead of the sign-in form, and
+   * `resume()` tries again. Null otherwise.
+   */
+  resumeError: ApiError | null;
+  resume(): Promise<void>;
   signIn(email: string, password: string): Promise<AuthResult>;
   respondMfa(code: string): Promise<AuthResult>;
   /** Creates the account and, unless a confirmation code is needed first, signs in. */
@@ -33,11 +41,18 @@ const AuthContext = createContext<AuthContextValue | null>(null);
 
 // Refresh this long before the access token expires, so requests rarely meet a 401.
 const REFRESH_MARGIN_MS = 60_000;
+// Resuming a stored session on load tries again after these pauses when the failure passes
+// (a burst over the rate limit refills within a second or two), before showing the error.
+const RESUME_RETRY_MS = [1_000, 2_000];
+const PASSING = new Set([0, 429, 502, 503, 504]);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [ready, setReady] = useState(false);
   const [signedOut, setSignedOut] = useState(false);
+  const [resumeError, setResumeError] = useState<ApiError | null>(null);
   const challenge = useRef<string | null>(null);
 
   const refreshUser = useCallback(async (): Promise<User | null> => {
@@ -48,6 +63,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     try {
       const me = await api.get<User>("/v1/users/me");
       setUser(me);
+      setResumeError(null);
       return me;
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 404)) {
@@ -59,32 +75,54 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
-  // On load: a session stored in this tab is resumed (refreshed first when the access token has
-  // expired); otherwise the app starts signed out.
+  // A session stored in this tab is resumed (refreshed first when the access token has
+  // expired). A refused token ends it (refreshUser, the client); a failure that passes keeps
+  // the tokens and is retried, then reported in resumeError.
+  const resumeOnce = useCallback(async (): Promise<ApiError | null> => {
+    const t = tokens.get();
+    if (!t) return null;
+    try {
+      if (t.expiresAt <= Date.now() + 5_000) await refreshTokens();
+      await refreshUser();
+      return null;
+    } catch (err) {
+      if (!tokens.get()) return null;
+      return err instanceof ApiError ? err : new ApiError({ status: 0, message: String(err) });
+    }
+  }, [refreshUser]);
+
+  const resume = useCallback(async () => {
+    setResumeError(await resumeOnce());
+  }, [resumeOnce]);
+
+  // On load: resume the stored session, if any; otherwise the app starts signed out.
   useEffect(() => {
     let cancelled = false;
     (async () => {
-      const t = tokens.get();
-      if (t) {
-        try {
-          if (t.expiresAt <= Date.now() + 5_000) await refreshTokens();
-          await refreshUser();
-        } catch {
-          // The API is unreachable: stay signed in with what we have; pages show the error.
-        }
+      let err = await resumeOnce();
+      for (const pause of RESUME_RETRY_MS) {
+        if (cancelled || !err || !PASSING.has(err.status)) break;
+        await sleep(pause);
+        err = await resumeOnce();
       }
-      if (!cancelled) setReady(true);
+      if (!cancelled) {
+        setResumeError(err);
+        setReady(true);
+      }
     })();
     return () => {
       cancelled = true;
     };
-  }, [refreshUser]);
+  }, [resumeOnce]);
 
   // When the client ends the session (a refresh was refused), drop the user.
   useEffect(
     () =>
       tokens.subscribe((t) => {
-        if (!t) setUser(null);
+        if (!t) {
+          setUser(null);
+          setResumeError(null);
+        }
       }),
     [],
   );
@@ -175,6 +213,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       // One batch: the guard never sees the user gone without the mark that it was a sign-out.
       challenge.current = null;
       setSignedOut(true);
+      setResumeError(null);
       tokens.clear();
       setUser(null);
     }
@@ -185,6 +224,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       user,
       ready,
       signedOut,
+      resumeError,
+      resume,
       signIn,
       respondMfa,
       signUp,
@@ -194,7 +235,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       signOut,
       refreshUser,
     }),
-    [user, ready, signedOut, signIn, respondMfa, signUp, confirm, forgotPassword, confirmForgotPassword, signOut, refreshUser],
+    [user, ready, signedOut, resumeError, resume, signIn, respondMfa, signUp, confirm, forgotPassword, confirmForgotPassword, signOut, refreshUser],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
