@@ -99,14 +99,20 @@ def test_every_screen_of_a_busy_seeker_stays_within_the_default_limits(
 
 
 class Drain:
-    """Another client of the same account calling without pause, so the user's bucket stays
-    empty while it runs (a runaway script, or many tabs)."""
+    """Other clients of the same account calling without pause (a runaway script, many tabs),
+    so the user's bucket is empty while they run. Envoy refills it once a second, and a
+    request that lands in the few milliseconds before the drain has taken the new tokens
+    passes: the tests below retry a step until the page has met the limit."""
+
+    THREADS = 4
 
     def __init__(self, url: str, user: User) -> None:
         self.client = httpx.Client(base_url=url, headers=user.headers, timeout=10)
         self.stopping = threading.Event()
         self.refused = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.threads = [
+            threading.Thread(target=self.run, daemon=True) for _ in range(self.THREADS)
+        ]
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -114,43 +120,58 @@ class Drain:
                 self.refused.set()
 
     def __enter__(self) -> Drain:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         assert self.refused.wait(10), "the user's bucket never ran dry"
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
-        self.thread.join(10)
+        for thread in self.threads:
+            thread.join(10)
         self.client.close()
+
+
+ATTEMPTS = 5
 
 
 def test_a_user_over_the_limit_gets_a_plain_message_and_a_retry_that_works(
     page: Page, limited: Stack, seeker: User
 ) -> None:
     sign_in_through_ui(page, Account(seeker.email, PASSWORD, "Busy"))
-    expect(page.get_by_test_id("job-total")).to_have_text(f"{APPLICATIONS} applications")
-    page.goto("/analytics")
-    expect(page.get_by_test_id("stat-total-value")).to_have_text(str(APPLICATIONS))
+    total = page.get_by_test_id("job-total")
+    expect(total).to_have_text(f"{APPLICATIONS} applications")
+    nav = page.get_by_role("navigation", name="Main", exact=True)
+    board_failed = page.get_by_role("alert").filter(
+        has_text="Your applications could not be loaded."
+    )
+    resume_failed = page.get_by_role("heading", name="Your account could not be loaded")
     seen = watch(page)
 
     # Within the app: the board cannot load, and says why.
     with Drain(limited.url, seeker):
-        page.get_by_role("navigation", name="Main", exact=True).get_by_role(
-            "link", name="Dashboard"
-        ).click()
-        alert = page.get_by_role("alert").filter(has_text="Your applications could not be loaded.")
-        expect(alert).to_contain_text("Too many requests")
+        for _ in range(ATTEMPTS):
+            nav.get_by_role("link", name="Analytics").click()
+            nav.get_by_role("link", name="Dashboard").click()
+            expect(total.or_(board_failed)).to_be_visible()
+            if board_failed.is_visible():
+                break
+        expect(board_failed).to_contain_text("Too many requests")
     assert any(status == 429 for status, _ in seen), seen
     # The bucket refills at its rate (20/s by default): a person's pause is plenty.
     time.sleep(1.5)
-    alert.get_by_role("button", name="Try again").click()
-    expect(page.get_by_test_id("job-total")).to_have_text(f"{APPLICATIONS} applications")
+    board_failed.get_by_role("button", name="Try again").click()
+    expect(total).to_have_text(f"{APPLICATIONS} applications")
 
-    # A reload: the session is kept (not the sign-in form), the page says why it is empty.
+    # A reload: the session is kept (not the sign-in form), and the page says why it is empty.
     with Drain(limited.url, seeker):
-        page.reload()
-        expect(page.get_by_role("heading", name="Your account could not be loaded")).to_be_visible()
+        for _ in range(ATTEMPTS):
+            page.reload()
+            # The app tries the account three times over about 3 s before it gives up.
+            expect(resume_failed.or_(total).or_(board_failed)).to_be_visible(timeout=15_000)
+            if resume_failed.is_visible():
+                break
         expect(page.get_by_role("alert")).to_contain_text("Too many requests")
     time.sleep(1.5)
     page.get_by_role("button", name="Try again").click()
-    expect(page.get_by_test_id("job-total")).to_have_text(f"{APPLICATIONS} applications")
+    expect(total).to_have_text(f"{APPLICATIONS} applications")
