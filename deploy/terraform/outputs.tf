@@ -102,5 +102,10 @@ output "gateway_build_args" {
     COGNITO_CLIENT_ID                = module.cognito.client_id
     CAREERVAULT_GATEWAY_TRUSTED_HOPS = "2"
     CAREERVAULT_CORS_ORIGINS         = ""
+    # With var.telemetry, Envoy's tracer exports to the collector beside it (telemetry.tf) and
+    # decides which requests are traced; empty, no tracer is rendered.
+    OTEL_EXPORTER_OTLP_ENDPOINT = var.telemetry ? "http://${local.otlp_endpoint}" : ""
+    OTEL_TRACES_SAMPLER         = var.telemetry ? "parentbased_traceidratio" : ""
+    OTEL_TRACES_SAMPLER_ARG     = var.telemetry ? tostring(var.trace_sample_ratio) : ""
   }
 }

@@ -9,7 +9,8 @@
 #
 # Every environment variable below is a name the service's settings class reads
 # (services/*/src/*/settings.py, libs/src/careervault/runtime/settings.py; identity's Cognito
-# backend also reads CognitoSettings in cognito.py); AWS_REGION is boto3's and TMPDIR Python's.
+# backend also reads CognitoSettings in cognito.py); AWS_REGION is boto3's, TMPDIR Python's and
+# the OTEL_* ones (telemetry.tf) OpenTelemetry's, as careervault.runtime.telemetry reads them.
 # tests/deploy/test_terraform.py checks the names, the ports against SERVICE_PORTS, and that
 # every *_ADDRESS points at a Service Connect name and port. Ports, uids and health checks are the
 # images' (each target of deploy/docker/service.Dockerfile; the test compares).
@@ -173,7 +174,8 @@ module "service_tier1" {
   publish_service_connect = true
   uid                     = each.value.uid
 
-  environment      = merge(local.python_environment, { CAREERVAULT_PORT = tostring(each.value.port) }, each.value.environment)
+  environment      = merge(local.python_environment, local.telemetry_environment, { CAREERVAULT_PORT = tostring(each.value.port) }, each.value.environment)
+  collector        = local.collectors[each.key]
   secrets          = each.value.secrets
   task_role        = each.value.task_role
   task_policy_json = each.value.task_policy_json
@@ -205,7 +207,8 @@ module "service_tier2" {
   publish_service_connect = true
   uid                     = each.value.uid
 
-  environment      = merge(local.python_environment, { CAREERVAULT_PORT = tostring(each.value.port) }, each.value.environment)
+  environment      = merge(local.python_environment, local.telemetry_environment, { CAREERVAULT_PORT = tostring(each.value.port) }, each.value.environment)
+  collector        = local.collectors[each.key]
   secrets          = each.value.secrets
   task_role        = each.value.task_role
   task_policy_json = each.value.task_policy_json
@@ -239,7 +242,8 @@ module "service_tier3" {
   publish_service_connect = true
   uid                     = each.value.uid
 
-  environment      = merge(local.python_environment, { CAREERVAULT_PORT = tostring(each.value.port) }, each.value.environment)
+  environment      = merge(local.python_environment, local.telemetry_environment, { CAREERVAULT_PORT = tostring(each.value.port) }, each.value.environment)
+  collector        = local.collectors[each.key]
   secrets          = each.value.secrets
   task_role        = each.value.task_role
   task_policy_json = each.value.task_policy_json
@@ -275,6 +279,7 @@ module "gateway" {
   environment = {}
   secrets     = {}
   task_role   = false # Envoy calls no AWS API (Cognito's JWKS is a public URL)
+  collector   = local.collectors.gateway
 
   # The image's HEALTHCHECK (gateway.Dockerfile): GET /healthz with bash's /dev/tcp.
   health_check_command = [

@@ -452,3 +452,33 @@ variable "gateway_5xx_threshold" {
   type        = number
   default     = 25
 }
+
+# --- Telemetry (telemetry.tf) ------------------------------------------------------------------
+
+variable "telemetry" {
+  description = "Run an AWS Distro for OpenTelemetry collector beside every task: the services' and Envoy's traces (OTLP on loopback) to X-Ray, each service's /metrics and Envoy's stats to CloudWatch metrics (namespace CareerVault). Off: no sidecar, no OTEL_* settings, no metrics endpoints. The gateway image must be built with the gateway_build_args of the same setting."
+  type        = bool
+  default     = false
+}
+
+variable "trace_sample_ratio" {
+  description = "With telemetry: the share of requests traced where they start (Envoy; the services follow the caller's decision). OTEL_TRACES_SAMPLER_ARG of parentbased_traceidratio."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.trace_sample_ratio >= 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio must be between 0 and 1."
+  }
+}
+
+variable "otel_collector_image" {
+  description = "With telemetry: the collector sidecar's image, pinned to a release of the AWS Distro for OpenTelemetry collector."
+  type        = string
+  default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0"
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+(/[a-z0-9._-]+)+:v?[0-9]+\\.[0-9]+\\.[0-9]+$", var.otel_collector_image))
+    error_message = "otel_collector_image must be an image with a release tag, e.g. public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0."
+  }
+}

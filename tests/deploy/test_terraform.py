@@ -32,11 +32,14 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import hcl2
+import httpx
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 
 from careervault.runtime.settings import SERVICE_PORTS
 from careervault_jobs.settings import JobsSettings
+from gateway.stack import Stack
 from tests.deploy.docker_files import (
     GATEWAY_DOCKERFILE,
     GATEWAY_PORT,
@@ -48,6 +51,7 @@ from tests.deploy.docker_files import (
     parse_dockerfile,
     settings_class,
 )
+from tests.support.clients import User
 
 TF = ROOT / "deploy" / "terraform"
 MODULES = TF / "modules"
@@ -412,7 +416,10 @@ def tier_of(call: Mapping[str, Any]) -> int:
 def service_module() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The ecs_service module's container, task definition and ECS service."""
     module = MODULES / "ecs_service"
-    container = locals_of(module)["container"]
+    defined = locals_of(module)
+    # The service's container, and after the collector when there is one.
+    assert defined["container"] == "${merge(local.app_container, local.after_collector)}"
+    container = defined["app_container"]
     return (
         container,
         block(module, "resource", "aws_ecs_task_definition", "this"),
@@ -439,7 +446,9 @@ def test_every_grpc_service_has_an_ecs_service_on_its_port() -> None:
     (mapping,) = container["portMappings"]
     assert mapping["containerPort"] == "${var.port}"
     assert mapping["name"] == "${var.port_name}"
-    assert task_definition["container_definitions"] == "${jsonencode([local.container])}"
+    assert task_definition["container_definitions"] == (
+        "${jsonencode(concat([local.container], local.collector_container))}"
+    )
     assert task_definition["requires_compatibilities"] == ["FARGATE"]
     assert task_definition["network_mode"] == "awsvpc"
     assert service["task_definition"] == "${aws_ecs_task_definition.this.arn}"
@@ -565,6 +574,15 @@ def resolve(name: str, value: Any, variables: Mapping[str, Any]) -> str:
         return str(value).lower()
     if not isinstance(value, str) or "${" not in value:
         return str(value)
+    # Scalar locals (telemetry.tf's addresses and ports), in place.
+    defined = locals_of(TF)
+    value = re.sub(
+        r"\$\{(?:tostring\()?local\.(\w+)\)?\}",
+        lambda m: str(defined[m.group(1)]),
+        value,
+    )
+    if "${" not in value:
+        return str(value)
     match = re.fullmatch(r"\$\{(?:tostring\()?var\.(\w+)\)?\}", value)
     if match:
         resolved = variables[match.group(1)]
@@ -573,17 +591,22 @@ def resolve(name: str, value: Any, variables: Mapping[str, Any]) -> str:
     return APPLY_TIME_EXAMPLES[name]
 
 
-def task_environment(name: str) -> dict[str, str]:
-    """The environment (secrets included) the service's task definition gets, resolved."""
+def task_environment(name: str, telemetry: bool = True) -> dict[str, str]:
+    """The environment (secrets included) the service's task definition gets, resolved; with
+    `telemetry`, as with var.telemetry on (telemetry.tf)."""
     variables = {**variable_defaults(), **tfvars_example()}
     service = grpc_services()[name]
     (call,) = [c for c in service_module_calls().values() if tier_of(c) == service["tier"]]
-    # merge(local.python_environment, { CAREERVAULT_PORT = ... }, each.value.environment)
     assert call["environment"] == (
-        "${merge(local.python_environment, {CAREERVAULT_PORT = tostring(each.value.port)}, "
-        "each.value.environment)}"
+        "${merge(local.python_environment, local.telemetry_environment, "
+        "{CAREERVAULT_PORT = tostring(each.value.port)}, each.value.environment)}"
     )
-    raw = {**locals_of(TF)["python_environment"], "CAREERVAULT_PORT": service["port"]}
+    defined = locals_of(TF)
+    assert defined["telemetry_environment"] == ("${var.telemetry ? local.telemetry_settings : {}}")
+    raw = dict(defined["python_environment"])
+    if telemetry:
+        raw.update(defined["telemetry_settings"])
+    raw["CAREERVAULT_PORT"] = service["port"]
     raw.update(service["environment"])
     env = {k: resolve(k, v, variables) for k, v in raw.items()}
     for secret in keys_in(service["secrets"]):
@@ -591,8 +614,17 @@ def task_environment(name: str) -> dict[str, str]:
     return env
 
 
+def otel_names() -> set[str]:
+    """The OTEL_* variables OpenTelemetry's SDK and OTLP exporter define."""
+    from opentelemetry.exporter.otlp.proto.http import trace_exporter
+    from opentelemetry.sdk import environment_variables
+
+    names = {n for n in vars(environment_variables) if n.startswith("OTEL_")}
+    return names | {n for n in vars(trace_exporter) if n.startswith("OTEL_")}
+
+
 def known_names(name: str) -> set[str]:
-    names = env_names(settings_class(name))
+    names = env_names(settings_class(name)) | otel_names()
     if name == "identity":
         from careervault_identity.cognito import CognitoSettings
 
@@ -883,3 +915,258 @@ def test_the_pool_offers_optional_totp_and_the_attributes_the_profile_uses() -> 
     assert attributes <= set(client["write_attributes"])
     policy = one(pool, "password_policy")
     assert all(policy[k] is True for k in policy if k.startswith("require_"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Telemetry (telemetry.tf: a collector beside every task, off unless var.telemetry)
+
+COLLECTOR_TEMPLATE = TF / "templates" / "otel-collector.yaml.tftpl"
+TASKS = (*GRPC_SERVICES, "gateway")
+OPERATIONS_DOC = ROOT / "docs" / "operations.md"
+
+
+def telemetry_code() -> str:
+    """telemetry.tf without comments, whitespace runs folded (for checking expressions)."""
+    return re.sub(r"\s+", " ", code(TF / "telemetry.tf"))
+
+
+def collector_config(task: str) -> dict[str, Any]:
+    """templates/otel-collector.yaml.tftpl rendered as telemetry.tf renders it for one task
+    (the arguments are checked against telemetry.tf by the test below), parsed."""
+    defined = locals_of(TF)
+    gateway = task == "gateway"
+    values = {
+        "service": task,
+        "otlp_endpoint": defined["otlp_endpoint"],
+        "metrics_target": defined["envoy_admin"]
+        if gateway
+        else f"127.0.0.1:{defined['metrics_port']}",
+        "metrics_path": "/stats/prometheus" if gateway else "/metrics",
+        "metric_pattern": f"^({'|'.join(defined['collected_metrics'])})$",
+        "region": "eu-west-1",
+        "namespace": defined["metrics_namespace"],
+        "log_group": "/careervault/careervault-prod/metrics",
+    }
+
+    def substitute(text: str) -> str:
+        return re.sub(r"\$\{(\w+)\}", lambda m: str(values[m.group(1)]), text)
+
+    def jsonencoded(match: re.Match[str]) -> str:
+        literal = re.sub(r"\\(.)", r"\1", match.group(1))  # an HCL string's escapes
+        return json.dumps(substitute(literal))
+
+    text = re.sub(
+        r'\$\{jsonencode\("((?:[^"\\]|\\.)*)"\)\}', jsonencoded, COLLECTOR_TEMPLATE.read_text()
+    )
+    text = substitute(text)
+    assert "${" not in text and "%{" not in text, "a template expression this test cannot render"
+    config: dict[str, Any] = yaml.safe_load(text)
+    return config
+
+
+def test_telemetry_is_off_unless_asked_for() -> None:
+    assert variable_defaults()["telemetry"] is False
+    defined = locals_of(TF)
+    assert defined["telemetry_environment"] == "${var.telemetry ? local.telemetry_settings : {}}"
+    assert re.search(r"=> var\.telemetry \? \{.*\} : null\}\}$", defined["collectors"])
+    assert block(TF, "resource", "aws_cloudwatch_log_group", "metrics")["count"] == (
+        "${var.telemetry ? 1 : 0}"
+    )
+    args = block(TF, "output", "gateway_build_args")["value"]
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"):
+        assert re.fullmatch(r'\$\{var\.telemetry \? .+ : ""\}', args[name]), args[name]
+    # Without a collector a task has no sidecar, no dependency on one, and a role only for the
+    # code's own calls (the gateway, extraction and ai then have no AWS credentials at all).
+    module = locals_of(MODULES / "ecs_service")
+    assert module["collector_container"].startswith("${var.collector == null ? [] : [{")
+    assert module["after_collector"].startswith("${var.collector == null ? {} : {")
+    assert module["task_role"] == "${var.task_role || var.collector != null}"
+    role = block(MODULES / "ecs_service", "resource", "aws_iam_role", "task")
+    assert role["count"] == "${local.task_role ? 1 : 0}"
+    code_policy = block(MODULES / "ecs_service", "resource", "aws_iam_role_policy", "task")
+    assert code_policy["count"] == "${var.task_role ? 1 : 0}"
+
+
+def test_every_task_gets_its_own_collector() -> None:
+    for call in service_module_calls().values():
+        assert call["collector"] == "${local.collectors[each.key]}"
+    assert block(TF, "module", "gateway")["collector"] == "${local.collectors.gateway}"
+    assert 'for name in concat(keys(local.grpc_services), ["gateway"])' in telemetry_code()
+    module = locals_of(MODULES / "ecs_service")
+    sidecar = module["collector_container"]
+    for part in (
+        "image = var.collector.image",
+        "essential = false",
+        'environment = [{name = "AOT_CONFIG_CONTENT", value = var.collector.config}]',
+        'healthCheck = {command = ["/healthcheck"]',
+        "readonlyRootFilesystem = true",
+        'capabilities = {drop = ["ALL"]}',
+        "restartPolicy = {enabled = true",
+    ):
+        assert part in sidecar, part
+    assert "portMappings" not in sidecar  # loopback only
+    assert 'condition = "START"' in module["after_collector"]
+
+
+def test_the_collector_configuration_is_rendered_from_these_values() -> None:
+    """What collector_config() assumes, as telemetry.tf writes it."""
+    written = telemetry_code()
+    for argument in (
+        "service = name",
+        "otlp_endpoint = local.otlp_endpoint",
+        'metrics_target = name == "gateway" ? local.envoy_admin : '
+        '"127.0.0.1:${local.metrics_port}"',
+        'metrics_path = name == "gateway" ? "/stats/prometheus" : "/metrics"',
+        'metric_pattern = "^(${join("|", local.collected_metrics)})$"',
+        "region = var.region",
+        "namespace = local.metrics_namespace",
+        "log_group = one(aws_cloudwatch_log_group.metrics[*].name)",
+    ):
+        assert argument in written, argument
+    assert 'templatefile("${path.module}/templates/otel-collector.yaml.tftpl"' in written
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_collector_receives_what_its_task_sends(task: str) -> None:
+    config = collector_config(task)
+    pipelines = config["service"]["pipelines"]
+    assert pipelines["traces"]["receivers"] == ["otlp"]
+    assert pipelines["traces"]["exporters"] == ["awsxray"]
+    assert pipelines["metrics"]["receivers"] == ["prometheus"]
+    assert pipelines["metrics"]["exporters"] == ["awsemf"]
+    for pipeline in pipelines.values():
+        for kind in ("receivers", "processors", "exporters"):
+            missing = set(pipeline[kind]) - set(config[kind])
+            assert not missing, f"{task}: {kind} {missing} used but not configured"
+    assert set(config["service"]["extensions"]) <= set(config["extensions"])
+    # The image's /healthcheck asks the health_check extension on its default port.
+    assert config["extensions"]["health_check"]["endpoint"] == "127.0.0.1:13133"
+
+    # Traces: where the task sends them (the services' OTEL_* settings; Envoy's build args).
+    endpoint = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert endpoint.startswith("127.0.0.1:")
+    if task == "gateway":
+        sent = resolve_output_with_telemetry("OTEL_EXPORTER_OTLP_ENDPOINT")
+    else:
+        sent = task_environment(task)["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert sent == f"http://{endpoint}"
+
+    # Metrics: where the task serves them.
+    (scrape,) = config["receivers"]["prometheus"]["config"]["scrape_configs"]
+    (target,) = scrape["static_configs"][0]["targets"]
+    if task == "gateway":
+        assert (target, scrape["metrics_path"]) == ("127.0.0.1:9901", "/stats/prometheus")
+    else:
+        env = task_environment(task)
+        assert scrape["metrics_path"] == "/metrics"
+        assert target == f"{env['CAREERVAULT_METRICS_HOST']}:{env['CAREERVAULT_METRICS_PORT']}"
+    emf = config["exporters"]["awsemf"]
+    assert emf["log_group_name"] == "/careervault/careervault-prod/metrics"
+    assert emf["log_stream_name"] == f"{task}/{{TaskId}}"
+
+
+def resolve_output_with_telemetry(name: str) -> str:
+    """A gateway build arg as the gateway_build_args output gives it with var.telemetry on."""
+    value = block(TF, "output", "gateway_build_args")["value"][name]
+    match = re.fullmatch(r'\$\{var\.telemetry \? (.+) : ""\}', value)
+    assert match, value
+    chosen = match.group(1)
+    # A string literal, or an expression (tostring(var.trace_sample_ratio)).
+    chosen = chosen[1:-1] if chosen.startswith('"') else "${" + chosen + "}"
+    return resolve(name, chosen, {**variable_defaults(), **tfvars_example()})
+
+
+def test_the_services_accept_the_telemetry_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the task's settings, a service traces to the collector, follows the caller's
+    sampling decision, and serves its metrics on loopback where the collector scrapes."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from careervault.runtime import telemetry
+
+    for key in list(os.environ):
+        if key.startswith(("CAREERVAULT_", "OTEL_")):
+            monkeypatch.delenv(key)
+    env = task_environment("extraction")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert telemetry.tracing_requested(env)
+    assert telemetry.traces_endpoint(env) == "http://127.0.0.1:4318/v1/traces"
+    ratio = variable_defaults()["trace_sample_ratio"]
+    description = TracerProvider().sampler.get_description()
+    assert description.startswith(f"ParentBased{{root:TraceIdRatioBased{{{ratio}}}"), description
+    settings = settings_class("jobs")()
+    assert (settings.metrics_address, settings.metrics_port) == ("127.0.0.1", 9464)
+    # Off, the task gets none of them: no tracing, no metrics endpoint.
+    off = task_environment("jobs", telemetry=False)
+    assert not telemetry.tracing_requested(off)
+    assert "CAREERVAULT_METRICS_PORT" not in off
+
+
+def test_the_traced_gateway_image_exports_to_its_collector_at_the_sample_ratio(
+    tmp_path: Path,
+) -> None:
+    from gateway import render
+    from tests.deploy.test_consistency import EXAMPLE_COGNITO, render_env
+
+    args = {
+        name: resolve_output_with_telemetry(name)
+        for name in (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_TRACES_SAMPLER",
+            "OTEL_TRACES_SAMPLER_ARG",
+        )
+    }
+    env = render_env("production", {**EXAMPLE_COGNITO, **args}, tmp_path)
+    config = render.render(render.GatewayConfig.from_env(env, cwd=ROOT), check_jwks=False)
+    hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    tracing = hcm["typed_config"]["tracing"]
+    ratio = variable_defaults()["trace_sample_ratio"]
+    assert tracing["random_sampling"] == {"value": ratio * 100}
+    uri = tracing["provider"]["typed_config"]["http_service"]["http_uri"]["uri"]
+    assert uri == f"http://{locals_of(TF)['otlp_endpoint']}/v1/traces"
+    admin = config["admin"]["address"]["socket_address"]
+    assert f"{admin['address']}:{admin['port_value']}" == locals_of(TF)["envoy_admin"]
+
+
+def test_the_collector_may_send_traces_and_write_only_its_metrics() -> None:
+    document = block(MODULES / "ecs_service", "data", "aws_iam_policy_document", "collector")
+    granted = {
+        resource: set(statement["actions"])
+        for statement in nested(document, "statement")
+        for resource in statement["resources"]
+    }
+    assert granted == {
+        # X-Ray has no resource-level permissions for these.
+        "*": {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
+        "${var.collector.metrics_log_group_arn}:*": {"logs:CreateLogStream", "logs:PutLogEvents"},
+    }
+    policy = block(MODULES / "ecs_service", "resource", "aws_iam_role_policy", "collector")
+    assert policy["role"] == "${aws_iam_role.task[0].id}"
+    assert policy["count"] == document["count"] == "${var.collector == null ? 0 : 1}"
+
+
+def collected(name: str) -> bool:
+    return re.fullmatch(f"^({'|'.join(locals_of(TF)['collected_metrics'])})$", name) is not None
+
+
+def test_the_collector_keeps_every_metric_the_operations_doc_uses() -> None:
+    text = re.sub(r"\{[^}]*\}", "", OPERATIONS_DOC.read_text())  # label names are not metrics
+    documented = set(re.findall(r"\b(?:envoy|careervault)_[a-z_]*[a-z]", text))
+    assert len(documented) >= 20, documented
+    assert not {name for name in documented if not collected(name)}
+    # and not Envoy's thousands of others (each one a billed CloudWatch metric)
+    assert not collected("envoy_server_memory_allocated")
+    assert not collected("envoy_cluster_upstream_cx_active")
+
+
+def test_every_envoy_stat_the_collector_keeps_is_one_envoy_serves(
+    stack: Stack, alice: User
+) -> None:
+    """Scraped from the session stack's real Envoy, as the collector scrapes the gateway's,
+    after one request through it (Envoy creates an upstream's latency and status-class stats
+    with its first response)."""
+    assert httpx.get(stack.url + "/v1/jobs", headers=alice.headers, timeout=10).is_success
+    text = httpx.get(stack.admin_url + "/stats/prometheus", timeout=10).text
+    served = set(re.findall(r"^# TYPE (envoy_\w+) ", text, re.M))
+    kept = [m for m in locals_of(TF)["collected_metrics"] if m.startswith("envoy_")]
+    assert kept and not set(kept) - served, sorted(set(kept) - served)

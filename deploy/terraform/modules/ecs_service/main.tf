@@ -1,13 +1,20 @@
 # One CareerVault container as an autoscaled Fargate service: its log group, security group,
 # execution role (pull its own image, write its own logs, read its own secrets), optional task
-# role (what the code itself calls in AWS), task definition, ECS service on Service Connect,
-# target-tracking scaling and a CPU alarm. Used once per gRPC service and once for the gateway
+# role (what the code itself calls in AWS, and an optional collector sidecar's calls), task
+# definition, ECS service on Service Connect, target-tracking scaling and a CPU alarm. Used once per gRPC service and once for the gateway
 # (../../main.tf).
 
 locals {
   family = "${var.context.prefix}-${var.name}"
 
-  container = {
+  container = merge(local.app_container, local.after_collector)
+
+  # Started after the collector, so the first spans have somewhere to go.
+  after_collector = var.collector == null ? {} : {
+    dependsOn = [{ containerName = local.collector_name, condition = "START" }]
+  }
+
+  app_container = {
     name      = var.name
     image     = var.image
     essential = true
@@ -57,6 +64,49 @@ locals {
       }
     }
   }
+
+  # The OpenTelemetry collector (../../telemetry.tf): it receives and scrapes on the task's
+  # loopback only (no port mappings). Not essential: if it fails, ECS restarts it and the
+  # service goes on serving, with traces and metrics lost meanwhile.
+  collector_name = "otel-collector"
+  collector_container = var.collector == null ? [] : [{
+    name      = local.collector_name
+    image     = var.collector.image
+    essential = false
+    restartPolicy = {
+      enabled              = true
+      restartAttemptPeriod = 60
+    }
+    environment = [{ name = "AOT_CONFIG_CONTENT", value = var.collector.config }]
+    # The image's own health checker, against the health_check extension (127.0.0.1:13133).
+    healthCheck = {
+      command     = ["/healthcheck"]
+      interval    = 10
+      timeout     = 5
+      retries     = 3
+      startPeriod = 10
+    }
+    # The memory_limiter processor keeps it below 150 MiB; this is the hard stop.
+    memory                 = 256
+    readonlyRootFilesystem = true
+    linuxParameters = {
+      initProcessEnabled = true
+      capabilities       = { drop = ["ALL"] }
+    }
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.this.name
+        awslogs-region        = var.context.region
+        awslogs-stream-prefix = local.collector_name
+        mode                  = "non-blocking"
+        max-buffer-size       = "4m"
+      }
+    }
+  }]
+
+  # The task role exists for the code's own calls (var.task_role) and for the collector's.
+  task_role = var.task_role || var.collector != null
 
   # Task-scoped scratch volumes (Fargate ephemeral storage) for the paths the container may write:
   # the root filesystem is read-only. An image path declared VOLUME (/data) is copied into the
@@ -177,10 +227,10 @@ resource "aws_iam_role_policy" "execution" {
 # The task role is the code's own identity. A service whose code calls no AWS API gets none at
 # all (its containers then have no AWS credentials).
 resource "aws_iam_role" "task" {
-  count = var.task_role ? 1 : 0
+  count = local.task_role ? 1 : 0
 
   name               = "${local.family}-task"
-  description        = "What the ${var.name} service's code may call in AWS"
+  description        = "What the ${var.name} service's code and its collector may call in AWS"
   assume_role_policy = data.aws_iam_policy_document.assume.json
 }
 
@@ -192,6 +242,32 @@ resource "aws_iam_role_policy" "task" {
   policy = var.task_policy_json
 }
 
+# The collector's calls: traces to X-Ray (which has no resource-level permissions), metrics as
+# embedded metric format events into the one log group made for them.
+data "aws_iam_policy_document" "collector" {
+  count = var.collector == null ? 0 : 1
+
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "WriteMetrics"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${var.collector.metrics_log_group_arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "collector" {
+  count = var.collector == null ? 0 : 1
+
+  name   = "${var.name}-collector"
+  role   = aws_iam_role.task[0].id
+  policy = data.aws_iam_policy_document.collector[0].json
+}
+
 # --- Task definition and service -------------------------------------------------------------
 
 resource "aws_ecs_task_definition" "this" {
@@ -201,7 +277,7 @@ resource "aws_ecs_task_definition" "this" {
   cpu                      = var.cpu
   memory                   = var.memory
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = var.task_role ? aws_iam_role.task[0].arn : null
+  task_role_arn            = local.task_role ? aws_iam_role.task[0].arn : null
 
   runtime_platform {
     operating_system_family = "LINUX"
@@ -215,7 +291,7 @@ resource "aws_ecs_task_definition" "this" {
     }
   }
 
-  container_definitions = jsonencode([local.container])
+  container_definitions = jsonencode(concat([local.container], local.collector_container))
 }
 
 # Service Connect resolves a name only in tasks started after the service behind it exists: this

@@ -24,8 +24,8 @@ output "log_group_name" {
 }
 
 output "task_role_arn" {
-  description = "The code's role, or null."
-  value       = var.task_role ? aws_iam_role.task[0].arn : null
+  description = "The task's role (the code's calls, the collector's), or null."
+  value       = local.task_role ? aws_iam_role.task[0].arn : null
 }
 
 output "execution_role_arn" {

@@ -94,7 +94,7 @@ variable "stop_timeout" {
 }
 
 variable "task_role" {
-  description = "Give the code a role of its own (task_policy_json); false: the containers get no AWS credentials at all."
+  description = "Give the code a role of its own (task_policy_json); false: the containers get no AWS credentials at all, unless a collector needs a role for its own calls."
   type        = bool
 }
 
@@ -158,4 +158,14 @@ variable "starts_after" {
   description = "ARNs of the ECS services this one calls: it is created after them (Service Connect)."
   type        = list(string)
   default     = []
+}
+
+variable "collector" {
+  description = "An OpenTelemetry collector beside the service (../../telemetry.tf): its image, its configuration (YAML) and the log group its metrics are written to. null: none."
+  type = object({
+    image                 = string
+    config                = string
+    metrics_log_group_arn = string
+  })
+  default = null
 }
