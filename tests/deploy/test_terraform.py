@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -327,26 +328,37 @@ def checkov_command() -> list[str]:
 
 
 @cache
-def checkov_report() -> tuple[dict[str, Any], float]:
-    started = time.monotonic()
-    result = subprocess.run(
-        [
-            *checkov_command(),
-            "--directory",
-            str(TF),
-            "--framework",
-            "terraform",
-            "--output",
-            "json",
-            "--compact",
-            "--skip-download",  # offline: no guidelines or policies from the vendor's API
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
-    )
+def checkov_report(telemetry: bool = False) -> tuple[dict[str, Any], float]:
+    """checkov's report on the stack at its defaults, or with var.telemetry on (the collectors,
+    their roles and log group exist only then)."""
+    with tempfile.TemporaryDirectory(prefix="checkov-vars-") as tmp:
+        var_file = Path(tmp) / "telemetry.tfvars"
+        var_file.write_text(f"telemetry = {str(telemetry).lower()}\n")
+        started = time.monotonic()
+        result = subprocess.run(
+            [
+                *checkov_command(),
+                "--var-file",
+                str(var_file),
+                "--directory",
+                str(TF),
+                "--framework",
+                "terraform",
+                "--output",
+                "json",
+                "--compact",
+                "--skip-download",  # offline: no guidelines or policies from the vendor's API
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "BC_SKIP_MAPPING": "TRUE",
+                "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+            },
+        )
     elapsed = time.monotonic() - started
     assert result.stdout.strip(), (
         f"checkov printed nothing (exit {result.returncode}): {result.stderr}"
@@ -357,8 +369,9 @@ def checkov_report() -> tuple[dict[str, Any], float]:
     return report, elapsed
 
 
-def test_checkov_finds_no_failed_check() -> None:
-    report, elapsed = checkov_report()
+@pytest.mark.parametrize("telemetry", [False, True], ids=["defaults", "telemetry"])
+def test_checkov_finds_no_failed_check(telemetry: bool) -> None:
+    report, elapsed = checkov_report(telemetry)
     summary = report["summary"]
     failed = [
         f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
@@ -370,6 +383,10 @@ def test_checkov_finds_no_failed_check() -> None:
     assert summary["resource_count"] >= 100, summary
     assert summary["passed"] >= 300, summary
     assert elapsed < 60, f"checkov took {elapsed:.1f} s"
+    checked = {c["resource"] for c in report["results"]["passed_checks"]}
+    # The collectors' log group and roles are there only with telemetry on.
+    assert ("aws_cloudwatch_log_group.metrics[0]" in checked) is telemetry
+    assert ("module.gateway.aws_iam_role_policy.collector[0]" in checked) is telemetry
 
 
 def test_every_checkov_skip_is_in_the_code_with_a_reason() -> None:
