@@ -48,6 +48,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT / "libs" / "src") not in sys.path:
     # The image's render stage has the sources but not the installed runtime.
     sys.path.append(str(REPO_ROOT / "libs" / "src"))
+from careervault.runtime import otel_env as _otel_env  # noqa: E402
 from careervault.runtime import public as _public  # noqa: E402
 
 JSON = dict[str, Any]
@@ -445,13 +446,8 @@ def otlp_from_env(env: Mapping[str, str]) -> OtlpSettings:
     off = OtlpSettings(
         otlp_traces_url="", otlp_headers=(), trace_sampling=100.0, trace_flush_ms=flush_ms
     )
-    exporters = {e.lower() for e in _split(env.get("OTEL_TRACES_EXPORTER", ""))}
-    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true" or "none" in exporters:
-        return off
-    url = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
-    if not url and env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
-        url = env["OTEL_EXPORTER_OTLP_ENDPOINT"].strip().rstrip("/") + "/v1/traces"
-    if not url:
+    url = _otel_env.traces_endpoint(env)
+    if _otel_env.disabled(env) or not url:
         return off
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:

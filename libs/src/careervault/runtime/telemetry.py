@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from careervault.runtime import otel_env
 from careervault.runtime.context import request_id_var
 from careervault.runtime.interceptors import Context, _metadata, _WrappingInterceptor
 from careervault.runtime.metrics import split_method
@@ -79,31 +80,19 @@ class TelemetryConfigError(ValueError):
     """An OTEL_* value this process cannot honour."""
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() == "true"
-
-
 def traces_endpoint(env: Mapping[str, str] | None = None) -> str:
     """The URL spans are posted to, as the OTLP/HTTP exporter derives it ('' if neither
     endpoint variable is set)."""
-    env = os.environ if env is None else env
-    url = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
-    if url:
-        return url
-    base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    return f"{base.rstrip('/')}/v1/traces" if base else ""
+    return otel_env.traces_endpoint(os.environ if env is None else env)
 
 
 def tracing_requested(env: Mapping[str, str] | None = None) -> bool:
     """Whether the environment asks for traces (see the module docstring); raises
     TelemetryConfigError for an exporter or protocol this process does not have."""
     env = os.environ if env is None else env
-    if _flag(env, "OTEL_SDK_DISABLED"):
+    if otel_env.disabled(env):
         return False
-    exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "").split(",")}
-    exporters.discard("")
-    if "none" in exporters:
-        return False
+    exporters = otel_env.exporters(env)
     unknown = exporters - {"otlp"}
     if unknown:
         raise TelemetryConfigError(
