@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from careervault_extraction.settings import ExtractionSettings
 from gateway import render
 from gateway.stack import Stack, free_port
 from tests.extraction.test_extraction import assert_resume, single_column_pdf, two_column_pdf
-from tests.support.clients import PASSWORD, User, rich
+from tests.support.clients import User, rest_sign_up, rich
 from tests.support.stack import own_stack
 
 pytestmark = pytest.mark.integration
@@ -124,16 +123,8 @@ def reason(body: dict[str, Any]) -> str:
 
 
 def rest_user(url: str) -> dict[str, str]:
-    email = f"serving-{uuid.uuid4().hex[:8]}@example.com"
-    r = httpx.post(
-        f"{url}/v1/auth:signUp",
-        json={"email": email, "password": PASSWORD, "displayName": "Serving"},
-        timeout=10,
-    )
-    assert r.status_code == 200, r.text
-    r = httpx.post(f"{url}/v1/auth:signIn", json={"email": email, "password": PASSWORD}, timeout=10)
-    assert r.status_code == 200, r.text
-    return {"authorization": f"Bearer {r.json()['tokens']['accessToken']}"}
+    with httpx.Client(base_url=url, timeout=10) as api:
+        return rest_sign_up(api, "Serving")[1]
 
 
 # --- the raw upload route ----------------------------------------------------------------------

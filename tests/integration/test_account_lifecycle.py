@@ -23,7 +23,7 @@ from careervault.jobs.v1 import user_data_pb2 as udpb
 from careervault.jobs.v1 import user_data_pb2_grpc
 from gateway.render import RATE_LIMITS_OFF
 from gateway.stack import Stack
-from tests.support.clients import PASSWORD
+from tests.support.clients import PASSWORD, rest_sign_up
 
 pytestmark = pytest.mark.integration
 JOBS_TABLES = ("jobs", "create_requests", "import_keys", "feeds")
@@ -34,21 +34,6 @@ USER_DATA = "careervault.jobs.v1.UserDataService"
 def api(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.url, timeout=15) as client:
         yield client
-
-
-def sign_up(api: httpx.Client, name: str, email: str | None = None) -> tuple[str, dict[str, str]]:
-    email = email or f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    r = api.post(
-        "/v1/auth:signUp", json={"email": email, "password": PASSWORD, "displayName": name}
-    )
-    assert r.status_code == 200, r.text
-    return email, sign_in(api, email)
-
-
-def sign_in(api: httpx.Client, email: str) -> dict[str, str]:
-    r = api.post("/v1/auth:signIn", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"authorization": f"Bearer {r.json()['tokens']['accessToken']}"}
 
 
 def user_id(api: httpx.Client, auth: dict[str, str]) -> str:
@@ -100,10 +85,10 @@ def deletion_record(data_dir: Path, user: str) -> dict[str, Any] | None:
 def test_export_then_delete_erases_the_user_everywhere_and_no_one_else(
     api: httpx.Client, data_dir: Path
 ) -> None:
-    email, auth = sign_up(api, "Leaving")
+    email, auth = rest_sign_up(api, "Leaving")
     me = user_id(api, auth)
     names, feed = populate(api, auth, 3)
-    _, other = sign_up(api, "Staying")
+    _, other = rest_sign_up(api, "Staying")
     other_names, other_feed = populate(api, other, 2)
 
     r = api.get("/v1/users/me:export", headers=auth)
@@ -136,7 +121,7 @@ def test_export_then_delete_erases_the_user_everywhere_and_no_one_else(
     assert again.status_code == 200, again.text
     assert len(api.get("/v1/jobs", headers=other).json()["jobs"]) == 2
     # The email is free again, and the new account starts empty.
-    _, fresh = sign_up(api, "Back", email)
+    _, fresh = rest_sign_up(api, "Back", email)
     assert user_id(api, fresh) != me
     assert api.get("/v1/jobs", headers=fresh).json().get("jobs", []) == []
 
@@ -144,7 +129,7 @@ def test_export_then_delete_erases_the_user_everywhere_and_no_one_else(
 def test_the_internal_service_is_not_reachable_through_envoy(
     api: httpx.Client, stack: Stack, data_dir: Path
 ) -> None:
-    _, auth = sign_up(api, "Probe")
+    _, auth = rest_sign_up(api, "Probe")
     me = user_id(api, auth)
     names, _feed = populate(api, auth, 1)
     rows = stored_rows(data_dir, me)
@@ -231,10 +216,10 @@ def test_a_deletion_during_a_jobs_outage_stays_pending_and_finishes(tmp_path: Pa
         },
     )
     with stack, httpx.Client(base_url=stack.url, timeout=15) as api:
-        _, auth = sign_up(api, "Outage")
+        _, auth = rest_sign_up(api, "Outage")
         me = user_id(api, auth)
         _names, feed = populate(api, auth, 2)
-        _, other = sign_up(api, "Bystander")
+        _, other = rest_sign_up(api, "Bystander")
         populate(api, other, 1)
         other_id = user_id(api, other)
         rows = stored_rows(tmp_path, me)

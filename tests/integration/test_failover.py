@@ -33,7 +33,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway import render
 from gateway.stack import Child, Stack, http_get
-from tests.support.clients import PASSWORD
+from tests.support.clients import rest_sign_up
 from tests.support.documents import resume_text
 from tests.support.stack import log_records, own_stack
 
@@ -68,13 +68,8 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None
 
 def job_seeker(stack: Stack, jobs: int) -> tuple[dict[str, str], list[str]]:
     """A new user's authorization header and the names of their first applications."""
-    email = f"seeker-{uuid.uuid4().hex[:8]}@example.com"
     with httpx.Client(base_url=stack.url, timeout=15) as api:
-        r = api.post("/v1/auth:signUp", json={"email": email, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        r = api.post("/v1/auth:signIn", json={"email": email, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        auth = {"authorization": f"Bearer {r.json()['tokens']['accessToken']}"}
+        _, auth = rest_sign_up(api, "Seeker")
         names = []
         for i in range(jobs):
             r = api.post(

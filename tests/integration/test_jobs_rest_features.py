@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from gateway.stack import Stack
-from tests.integration.test_rest_gateway import error, reason, sign_up
+from tests.integration.test_rest_gateway import error, reason
+from tests.support.clients import rest_sign_up
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +32,7 @@ SHEET = (
 
 
 def test_a_spreadsheet_imports_once_and_reports_bad_rows(api: httpx.Client) -> None:
-    auth = sign_up(api, "Importer")
+    auth = rest_sign_up(api, "Importer")[1]
     r = api.post("/v1/jobs:import", headers={**auth, "content-type": "text/csv"}, content=SHEET)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -53,7 +54,7 @@ def test_a_spreadsheet_imports_once_and_reports_bad_rows(api: httpx.Client) -> N
 def test_export_then_import_into_a_fresh_account_loses_and_doubles_nothing(
     api: httpx.Client,
 ) -> None:
-    alice = sign_up(api, "Exporter")
+    alice = rest_sign_up(api, "Exporter")[1]
     made = api.post(
         "/v1/jobs",
         headers=alice,
@@ -92,7 +93,7 @@ def test_export_then_import_into_a_fresh_account_loses_and_doubles_nothing(
         "formula guard"
     )
 
-    bob = sign_up(api, "Importer2")
+    bob = rest_sign_up(api, "Importer2")[1]
     r = api.post(
         "/v1/jobs:import", headers={**bob, "content-type": "text/csv"}, content=exported.content
     )
@@ -119,7 +120,7 @@ def test_export_then_import_into_a_fresh_account_loses_and_doubles_nothing(
 
 
 def test_imports_over_the_limit_are_refused_whole(api: httpx.Client) -> None:
-    auth = sign_up(api)
+    auth = rest_sign_up(api)[1]
     big = "company,position,notes\r\n" + "".join(f"C{i},P,{'x' * 1000}\r\n" for i in range(6000))
     body = error(
         api.post("/v1/jobs:import", headers={**auth, "content-type": "text/csv"}, content=big), 400
@@ -129,7 +130,7 @@ def test_imports_over_the_limit_are_refused_whole(api: httpx.Client) -> None:
 
 
 def test_stats_report_the_funnel_and_weeks(api: httpx.Client) -> None:
-    auth = sign_up(api)
+    auth = rest_sign_up(api)[1]
     for status in ("SAVED", "APPLIED", "PHONE_SCREEN", "OFFER"):
         api.post(
             "/v1/jobs",
@@ -155,7 +156,7 @@ def test_stats_report_the_funnel_and_weeks(api: httpx.Client) -> None:
 def test_the_calendar_feed_is_private_and_revocable(api: httpx.Client) -> None:
     import datetime as dt
 
-    auth = sign_up(api, "Calendar")
+    auth = rest_sign_up(api, "Calendar")[1]
     start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).replace(
         hour=9, minute=30, second=0, microsecond=0
     )

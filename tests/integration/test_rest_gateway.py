@@ -13,7 +13,7 @@ import pytest
 
 from gateway.stack import Stack
 from tests.support import tokens
-from tests.support.clients import PASSWORD
+from tests.support.clients import rest_sign_up
 
 pytestmark = pytest.mark.integration
 ISSUER, CLIENT = "careervault-local", "careervault-web"
@@ -23,17 +23,6 @@ ISSUER, CLIENT = "careervault-local", "careervault-web"
 def api(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.url, timeout=10) as client:
         yield client
-
-
-def sign_up(api: httpx.Client, name: str = "Rest") -> dict[str, str]:
-    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    r = api.post(
-        "/v1/auth:signUp", json={"email": email, "password": PASSWORD, "displayName": name}
-    )
-    assert r.status_code == 200, r.text
-    r = api.post("/v1/auth:signIn", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"authorization": f"Bearer {r.json()['tokens']['accessToken']}"}
 
 
 def error(r: httpx.Response, status: int) -> dict[str, Any]:
@@ -60,7 +49,7 @@ def violations(body: dict[str, Any]) -> set[str]:
 
 
 def test_a_new_users_whole_journey(api: httpx.Client) -> None:
-    auth = sign_up(api, "Journey")
+    auth = rest_sign_up(api, "Journey")[1]
     me = api.get("/v1/users/me", headers=auth).json()
     assert me["displayName"] == "Journey" and me["externalAiConsent"] is False
 
@@ -109,7 +98,7 @@ def test_a_new_users_whole_journey(api: httpx.Client) -> None:
     assert reason(error(api.get(f"/v1/{names[2]}", headers=auth), 404)) == "JOB_NOT_FOUND"
     assert api.get("/v1/jobs", headers=auth).json()["totalSize"] == 2
 
-    other = sign_up(api, "Other")
+    other = rest_sign_up(api, "Other")[1]
     assert api.get("/v1/jobs", headers=other).json().get("jobs", []) == []
     for method in ("GET", "PATCH", "DELETE"):
         patch = method == "PATCH"
@@ -125,7 +114,7 @@ def test_a_new_users_whole_journey(api: httpx.Client) -> None:
 
 
 def test_errors_map_to_http_statuses_with_json_bodies(api: httpx.Client) -> None:
-    auth = sign_up(api)
+    auth = rest_sign_up(api)[1]
     body = error(
         api.post("/v1/jobs", headers=auth, json={"position": "Dev", "jobUrl": "nope"}), 400
     )
@@ -169,7 +158,7 @@ def test_errors_map_to_http_statuses_with_json_bodies(api: httpx.Client) -> None
 
 
 def test_snake_case_input_is_accepted_too(api: httpx.Client) -> None:
-    auth = sign_up(api)
+    auth = rest_sign_up(api)[1]
     r = api.post(
         "/v1/jobs",
         headers=auth,
@@ -235,7 +224,7 @@ def test_public_routes_and_the_web_page(api: httpx.Client) -> None:
 
 
 def test_body_size_limit_answers_413(api: httpx.Client) -> None:
-    auth = sign_up(api)
+    auth = rest_sign_up(api)[1]
     big = {"company": "Big", "position": "Dev", "notes": "x" * (2 * 1024 * 1024)}
     error(api.post("/v1/jobs", headers=auth, json=big), 413)
     assert api.get("/v1/jobs", headers=auth).json().get("totalSize", 0) == 0

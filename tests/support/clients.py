@@ -1,4 +1,5 @@
-"""Typed gRPC helpers for tests: stubs, sign-up of fresh users, rich error decoding."""
+"""Typed gRPC helpers for tests: stubs, sign-up of fresh users (over gRPC, or over REST as the
+SPA does), rich error decoding."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 import grpc
+import httpx
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -47,6 +49,26 @@ def new_user(identity: identity_pb2_grpc.IdentityServiceStub, name: str = "Test"
     )
     reply = identity.SignIn(idpb.SignInRequest(email=email, password=PASSWORD), timeout=10)
     return User(email, reply.tokens)
+
+
+def rest_sign_in(api: httpx.Client, email: str) -> dict[str, str]:
+    """Signs in over REST (through the gateway); the bearer header of the new session."""
+    r = api.post("/v1/auth:signIn", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"authorization": f"Bearer {r.json()['tokens']['accessToken']}"}
+
+
+def rest_sign_up(
+    api: httpx.Client, name: str = "Rest", email: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """A new account made over REST as the SPA makes it (a fresh address unless `email`),
+    signed in: its address and bearer header."""
+    email = email or f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+    r = api.post(
+        "/v1/auth:signUp", json={"email": email, "password": PASSWORD, "displayName": name}
+    )
+    assert r.status_code == 200, r.text
+    return email, rest_sign_in(api, email)
 
 
 def job(company: str = "Acme", position: str = "Engineer", **fields: object) -> jpb.JobApplication:
