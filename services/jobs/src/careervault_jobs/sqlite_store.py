@@ -48,17 +48,39 @@ TEXT_COLUMNS = {
     "location": "location_cf",
     "source": "source_cf",
 }
-_DERIVED = (
-    "company, position, status, work_mode, location, source, tags, applied_date, create_time,"
-    " update_time, etag, data, pb, company_cf, position_cf, location_cf, source_cf, search,"
-    " k_create, k_update, k_applied, k_company"
+# The columns written from an application, in the order of _values.
+_DERIVED_COLUMNS = (
+    "company",
+    "position",
+    "status",
+    "work_mode",
+    "location",
+    "source",
+    "tags",
+    "applied_date",
+    "create_time",
+    "update_time",
+    "etag",
+    "data",
+    "pb",
+    "company_cf",
+    "position_cf",
+    "location_cf",
+    "source_cf",
+    "search",
+    "k_create",
+    "k_update",
+    "k_applied",
+    "k_company",
 )
-_MARKS = ",".join("?" * len(_DERIVED.split(",")))
+_DERIVED = ", ".join(_DERIVED_COLUMNS)
+_MARKS = ",".join("?" * len(_DERIVED_COLUMNS))
 # The stored application: its binary protobuf when the row has one, else its JSON.
 _DOC = "coalesce(pb, data)"
 
 
 def _values(job: pb.JobApplication) -> tuple[object, ...]:
+    """The values of _DERIVED_COLUMNS for `job`."""
     return (
         job.company,
         job.position,
@@ -101,15 +123,15 @@ def _backfill_v2(conn: sqlite3.Connection) -> None:
         default = "'[]'" if column == "history" else "''"
         conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
     rows = conn.execute("SELECT user_id, id, data FROM jobs").fetchall()
-    columns = _DERIVED.replace(" pb,", "")  # added by schema 4
-    marks = ",".join("?" * len(columns.split(",")))
-    pb_at = _DERIVED.split(",").index(" pb")
+    kept = [i for i, column in enumerate(_DERIVED_COLUMNS) if column != "pb"]  # schema 4's
+    columns = ", ".join(_DERIVED_COLUMNS[i] for i in kept)
+    marks = ",".join("?" * len(kept))
     for row in rows:
         job = json_format.Parse(row["data"], pb.JobApplication(), ignore_unknown_fields=True)
         values = _values(job)
         conn.execute(
             f"UPDATE jobs SET ({columns}) = ({marks}) WHERE user_id = ? AND id = ?",  # noqa: S608
-            (*values[:pb_at], *values[pb_at + 1 :], row["user_id"], row["id"]),
+            (*(values[i] for i in kept), row["user_id"], row["id"]),
         )
     conn.execute("DROP INDEX IF EXISTS jobs_by_create")
     for column in SORT_COLUMNS.values():
