@@ -55,13 +55,7 @@ locals {
 
     logConfiguration = {
       logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.this.name
-        awslogs-region        = var.context.region
-        awslogs-stream-prefix = var.name
-        mode                  = "non-blocking" # a slow CloudWatch never stalls a request
-        max-buffer-size       = "25m"
-      }
+      options   = merge(local.log_options, { awslogs-stream-prefix = var.name, max-buffer-size = "25m" })
     }
   }
 
@@ -95,18 +89,19 @@ locals {
     }
     logConfiguration = {
       logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.this.name
-        awslogs-region        = var.context.region
-        awslogs-stream-prefix = local.collector_name
-        mode                  = "non-blocking"
-        max-buffer-size       = "4m"
-      }
+      options   = merge(local.log_options, { awslogs-stream-prefix = local.collector_name, max-buffer-size = "4m" })
     }
   }]
 
   # The task role exists for the code's own calls (var.task_role) and for the collector's.
   task_role = var.task_role || var.collector != null
+
+  # Every container logs to the service's group, under its own stream prefix.
+  log_options = {
+    awslogs-group  = aws_cloudwatch_log_group.this.name
+    awslogs-region = var.context.region
+    mode           = "non-blocking" # a slow CloudWatch never stalls a request
+  }
 
   # Task-scoped scratch volumes (Fargate ephemeral storage) for the paths the container may write:
   # the root filesystem is read-only. An image path declared VOLUME (/data) is copied into the
