@@ -1,8 +1,9 @@
 // One route at a time, for measurements (scripts/bench_load.py runs it once per route and
 // load): REST through Envoy or native gRPC straight to a jobs process.
 //
-//   CV_ROUTE     rest_get | rest_list | rest_stats | rest_healthz (Envoy answering alone)
-//                | grpc_get | grpc_list | grpc_stats | grpc_health (an empty handler)
+//   CV_ROUTE     rest_get | rest_list | rest_list_basic | rest_stats | rest_healthz (Envoy
+//                answering alone) | grpc_get | grpc_list | grpc_list_basic | grpc_stats
+//                | grpc_health (an empty handler); *_list_basic: the list in JOB_VIEW_BASIC
 //   CV_RATE      requests per second (constant-arrival-rate: an open model, for latency at a
 //                given load); without it, CV_VUS closed-loop VUs (default 1) send requests as
 //                fast as they are answered (throughput)
@@ -21,10 +22,12 @@ import * as rest from "./lib/rest.js";
 const ROUTES = {
   rest_get: (u) => rest.getJob(u, pick(u.jobs)),
   rest_list: (u) => rest.listJobs(u),
+  rest_list_basic: (u) => rest.listJobs(u, "pageSize=50&view=JOB_VIEW_BASIC", "list_basic"),
   rest_stats: (u) => rest.stats(u),
   rest_healthz: () => rest.healthz(),
   grpc_get: (u) => g.getJob(u, pick(u.jobs)),
   grpc_list: (u) => g.listJobs(u),
+  grpc_list_basic: (u) => g.listJobs(u, "JOB_VIEW_BASIC"),
   grpc_stats: (u) => g.stats(u),
   grpc_health: () => g.healthCheck(),
 };
@@ -47,7 +50,13 @@ const scenarios = {
 };
 
 // A submetric named in the thresholds is in the summary: the samples tagged with this route.
-const CALLS = { grpc_get: "GetJob", grpc_list: "ListJobs", grpc_stats: "GetJobStats", grpc_health: "Check" };
+const CALLS = {
+  grpc_get: "GetJob",
+  grpc_list: "ListJobs",
+  grpc_list_basic: "ListJobsBasic",
+  grpc_stats: "GetJobStats",
+  grpc_health: "Check",
+};
 const metric = route.startsWith("rest_")
   ? `http_req_duration{route:${route.slice(5)}}`
   : `grpc_req_duration{call:${CALLS[route]}}`;

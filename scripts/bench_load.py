@@ -92,6 +92,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("grpc_get", "gRPC `GetJob` direct"),
     ("rest_list", "REST `GET /v1/jobs?pageSize=50` via Envoy"),
     ("grpc_list", "gRPC `ListJobs` (page_size 50) direct"),
+    ("rest_list_basic", "REST `GET /v1/jobs?pageSize=50&view=JOB_VIEW_BASIC` via Envoy"),
+    ("grpc_list_basic", "gRPC `ListJobs` (page_size 50, `JOB_VIEW_BASIC`) direct"),
     ("rest_stats", "REST `GET /v1/jobs:stats` via Envoy"),
     ("grpc_stats", "gRPC `GetJobStats` direct"),
     ("grpc_health", "gRPC health `Check` direct (empty handler: no auth, no store)"),
@@ -101,6 +103,7 @@ LABELS = dict(ROUTES)
 GRPC_CALLS = {
     "grpc_get": "GetJob",
     "grpc_list": "ListJobs",
+    "grpc_list_basic": "ListJobsBasic",
     "grpc_stats": "GetJobStats",
     "grpc_health": "Check",
 }

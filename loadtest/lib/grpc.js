@@ -50,10 +50,12 @@ export function getJob(user, name) {
   return job;
 }
 
-export function listJobs(user) {
-  const page = call(user, "ListJobs", { page_size: 50 }, "ListJobs");
+// `view`: JOB_VIEW_BASIC leaves out the long fields; tagged ListJobsBasic then.
+export function listJobs(user, view = "JOB_VIEW_UNSPECIFIED") {
+  const name = view === "JOB_VIEW_BASIC" ? "ListJobsBasic" : "ListJobs";
+  const page = call(user, "ListJobs", { page_size: 50, view: view }, name);
   check(page, {
-    "ListJobs: jobs and total_size": (p) => p !== null && p.jobs.length > 0 && p.totalSize > 0,
+    [`${name}: jobs and total_size`]: (p) => p !== null && p.jobs.length > 0 && p.totalSize > 0,
   });
   return page;
 }

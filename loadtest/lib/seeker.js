@@ -1,16 +1,20 @@
 // One visit of a job seeker, the unit of work of rest_mix.js, rest_spike.js and rest_soak.js:
-// the board (list), one application opened (get), its notes changed in about a third of the
-// visits (update with the etag just read and an update mask), the analytics page in a quarter
-// (stats), and now and then a resume analysis (CV_ANALYSIS_SHARE, default 5 %).
+// the board (list: its first page as the SPA asks for it, in the basic view), one application
+// opened (get), its notes changed in about a third of the visits (update with the etag just
+// read and an update mask), the analytics page in a quarter (stats), and now and then a resume
+// analysis (CV_ANALYSIS_SHARE, default 5 %).
 import { group } from "k6";
 
 import { ANALYSIS_SHARE, LATENCY_THRESHOLDS, failureThresholds, float, pick, userOf } from "./config.js";
 import { analyze, getJob, listJobs, stats, updateJob } from "./rest.js";
 
+// What web/src/jobs/api.ts (listAllJobs) asks for.
+const BOARD_QUERY = "pageSize=200&orderBy=update_time%20desc&view=JOB_VIEW_BASIC";
+
 export function visit(data) {
   const user = userOf(data);
   group("board", () => {
-    listJobs(user);
+    listJobs(user, BOARD_QUERY);
   });
   group("application", () => {
     const edit = Math.random() < 0.33;

@@ -186,3 +186,46 @@ def test_the_calendar_feed_is_private_and_revocable(api: httpx.Client) -> None:
     assert api.delete("/v1/calendarFeed", headers=auth).status_code == 200
     error(api.get(rotated["path"]), 404)
     error(api.get("/v1/calendars/short/careervault.ics"), 404)
+
+
+def test_the_basic_view_lists_without_the_long_fields_and_its_etag_updates(
+    api: httpx.Client,
+) -> None:
+    auth = rest_sign_up(api, "Viewer")[1]
+    full_job = {
+        "company": "Acme",
+        "position": "SRE",
+        "jobDescription": "Run Kubernetes clusters. " * 60,
+        "notes": "Met Dana at the meetup.",
+        "tags": ["remote"],
+        "contacts": [{"name": "Dana", "email": "dana@acme.example"}],
+        "interviews": [{"kind": "PHONE", "startTime": "2026-12-01T10:00:00Z"}],
+        "salary": {"min": 90000, "max": 110000, "currency": "EUR", "period": "YEARLY"},
+    }
+    made = api.post("/v1/jobs", headers=auth, json=full_job)
+    assert made.status_code == 200, made.text
+    full = api.get("/v1/jobs", headers=auth).json()["jobs"][0]
+    assert full == made.json()  # the default view is every field
+    basic_page = api.get("/v1/jobs", headers=auth, params={"view": "JOB_VIEW_BASIC"})
+    assert basic_page.status_code == 200, basic_page.text
+    (basic,) = basic_page.json()["jobs"]
+    omitted = {"jobDescription", "notes", "statusHistory", "contacts", "interviews", "analysis"}
+    assert {k: v for k, v in basic.items() if k not in omitted} == {
+        k: v for k, v in full.items() if k not in omitted
+    }
+    # The gateway prints every field of a message with its default: empty, not absent.
+    assert all(not basic.get(k) for k in omitted), basic
+    assert all(full[k] for k in omitted - {"analysis"}), full
+    assert {"company", "position", "status", "tags", "salary", "etag", "updateTime"} <= set(basic)
+    assert len(basic_page.content) * 4 < len(api.get("/v1/jobs", headers=auth).content)
+    # Its etag is the application's: an update made from the list goes through.
+    moved = api.patch(
+        f"/v1/{basic['name']}",
+        headers=auth,
+        params={"updateMask": "status"},
+        json={"status": "PHONE_SCREEN", "etag": basic["etag"]},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["notes"] == "Met Dana at the meetup."  # nothing lost by the view
+    bad = api.get("/v1/jobs", headers=auth, params={"view": "JOB_VIEW_TINY"})
+    assert bad.status_code == 400, bad.text

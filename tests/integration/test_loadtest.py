@@ -156,7 +156,12 @@ def test_the_per_route_runs_of_the_benchmark_work_open_and_closed_loop(
     load_stack: Stack, session: Path, tmp_path: Path
 ) -> None:
     common = {"CV_SESSION": str(session), "CV_DURATION": "2s"}
-    for route, load in (("rest_list", {"CV_RATE": "20"}), ("grpc_get", {"CV_VUS": "2"})):
+    for route, load in (
+        ("rest_list", {"CV_RATE": "20"}),
+        ("rest_list_basic", {"CV_RATE": "20"}),
+        ("grpc_list_basic", {"CV_VUS": "1"}),
+        ("grpc_get", {"CV_VUS": "2"}),
+    ):
         result = k6(load_stack, "routes.js", tmp_path, CV_ROUTE=route, **common, **load)
         assert_clean_run(result, [route], http=route.startswith("rest_"))
 

@@ -65,9 +65,11 @@ def test_paths_parameters_and_bodies_follow_the_http_rules(doc: dict[str, Any]) 
     assert {p["name"] for p in update["parameters"] if p["in"] == "query"} == {"updateMask"}
     # GET: every field a query parameter, by JSON name.
     list_jobs = paths["/v1/jobs"]["get"]
-    assert {p["name"] for p in list_jobs["parameters"]} == {
-        "pageSize", "pageToken", "filter", "orderBy"
-    }  # fmt: skip
+    parameters = {p["name"]: p for p in list_jobs["parameters"]}
+    assert set(parameters) == {"pageSize", "pageToken", "filter", "orderBy", "view"}
+    # An enum parameter takes its value names.
+    ref = parameters["view"]["schema"]["$ref"].removeprefix("#/components/schemas/")
+    assert {"JOB_VIEW_BASIC", "JOB_VIEW_FULL"} <= set(doc["components"]["schemas"][ref]["enum"])
     # `{name=users/me}` has no wildcard: a literal path.
     assert "/v1/users/me" in paths and "/v1/users/me:changePassword" in paths
     # Raw bodies and raw responses carry their media types.

@@ -32,6 +32,9 @@ describe("Dashboard", () => {
     await waitFor(() => expect(screen.getByText(/Moved SRE at Acme to Phone screen/)).toBeInTheDocument());
     const patch = calls.find((c) => c.method === "PATCH");
     expect(patch?.url).toBe(`/v1/${job.name}?updateMask=status`);
+    // The board reads the basic view: no descriptions, notes or histories it does not show.
+    const listed = calls.find((c) => c.method === "GET" && c.url.startsWith("/v1/jobs?"));
+    expect(new URL(listed?.url ?? "", "http://x").searchParams.get("view")).toBe("JOB_VIEW_BASIC");
     expect(patch?.body).toEqual({ status: "PHONE_SCREEN", etag: job.etag });
   });
 

@@ -54,7 +54,10 @@ export function JobTable({ refreshKey = 0, onAdd }: { refreshKey?: number; onAdd
     setLoading(true);
     setError(null);
     jobsApi
-      .list({ filter: filter || undefined, orderBy, pageSize: PAGE_SIZE, pageToken: token || undefined }, controller.signal)
+      .list(
+        { filter: filter || undefined, orderBy, pageSize: PAGE_SIZE, pageToken: token || undefined, view: "JOB_VIEW_BASIC" },
+        controller.signal,
+      )
       .then((r) => {
         setPage(r);
         setLoading(false);

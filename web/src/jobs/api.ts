@@ -1,5 +1,6 @@
 // The JobService REST routes the SPA uses, typed with the generated shapes.
 import { api, ApiError, GrpcCode } from "../api/client";
+import type { JobView } from "../api/types.gen";
 import type { Job, JobField, ListJobsResponse, Status } from "./model";
 import { newRequestId } from "./model";
 
@@ -8,6 +9,9 @@ export interface ListParams {
   orderBy?: string;
   pageSize?: number;
   pageToken?: string;
+  /** JOB_VIEW_BASIC: without the long texts and lists (description, notes, history, contacts,
+   * interviews, analysis), for screens that show many applications. */
+  view?: JobView;
 }
 
 /** A new application: what the add form sends (the service fills in the rest). */
@@ -66,7 +70,10 @@ export async function listAllJobs(
   let pageToken = "";
   let total = 0;
   do {
-    const page = await jobsApi.list({ pageSize: 200, pageToken: pageToken || undefined, orderBy: "update_time desc" }, signal);
+    const page = await jobsApi.list(
+      { pageSize: 200, pageToken: pageToken || undefined, orderBy: "update_time desc", view: "JOB_VIEW_BASIC" },
+      signal,
+    );
     jobs.push(...page.jobs.map(normalizeJob));
     total = page.totalSize;
     pageToken = page.nextPageToken;

@@ -572,7 +572,9 @@ class Upstreams:
         """The caller's applications and statistics; never raises (empty, with the reason)."""
         stats_call = self.jobs.GetJobStats(jpb.GetJobStatsRequest(), timeout=PIPELINE_TIMEOUT)
         list_call = self.jobs.ListJobs(
-            jpb.ListJobsRequest(page_size=CHAT_JOBS, order_by="update_time desc"),
+            jpb.ListJobsRequest(
+                page_size=CHAT_JOBS, order_by="update_time desc", view=jpb.JOB_VIEW_BASIC
+            ),
             timeout=PIPELINE_TIMEOUT,
         )
         stats, listing = await asyncio.gather(stats_call, list_call, return_exceptions=True)

@@ -309,7 +309,13 @@ class Jobs:
         return job
 
     async def list(
-        self, user_id: str, page_size: int, page_token: str, filter_text: str, order_by: str
+        self,
+        user_id: str,
+        page_size: int,
+        page_token: str,
+        filter_text: str,
+        order_by: str,
+        view: int = pb.JOB_VIEW_FULL,
     ) -> tuple[list[pb.JobApplication], str, int]:
         if page_size < 0:
             raise InvalidArgument(
@@ -327,6 +333,9 @@ class Jobs:
         if len(jobs) > size:
             jobs = jobs[:size]
             next_token = self.page_tokens.encode(records.sort_key(jobs[-1], order.field), binding)
+        if view == pb.JOB_VIEW_BASIC:
+            for job in jobs:
+                records.basic_view(job)
         return jobs, next_token, total
 
     async def update(

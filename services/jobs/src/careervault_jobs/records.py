@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from careervault.jobs.v1 import jobs_pb2 as pb
 from careervault_jobs.filters import TEXT_SEARCH, Condition
@@ -168,3 +169,17 @@ def reached_mask(reached: frozenset[int]) -> int:
 
 def reached_of(mask: int) -> frozenset[int]:
     return frozenset(s for s in range(mask.bit_length()) if mask >> s & 1)
+
+
+# What JOB_VIEW_BASIC leaves out of a listed application (jobs.proto, JobView): the long texts
+# and lists, which screens showing many applications do not show.
+BasicViewOmits = Literal[
+    "job_description", "notes", "status_history", "contacts", "interviews", "analysis"
+]
+BASIC_VIEW_OMITS: tuple[BasicViewOmits, ...] = get_args(BasicViewOmits)
+
+
+def basic_view(job: pb.JobApplication) -> None:
+    """Reduces `job`, in place, to what JOB_VIEW_BASIC returns."""
+    for field in BASIC_VIEW_OMITS:
+        job.ClearField(field)

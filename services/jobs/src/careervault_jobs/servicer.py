@@ -37,6 +37,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
             request.page_token,
             request.filter,
             request.order_by,
+            request.view,
         )
         return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token, total_size=total)
 
