@@ -794,7 +794,8 @@ def report(results: Results, args: argparse.Namespace, argv: Sequence[str]) -> s
     if results.spike is not None:
         lines += ["", "### Spike and soak: the job seeker's mix", ""]
         lines += [
-            "Each visit (`loadtest/lib/seeker.js`): the board (`GET /v1/jobs`), one "
+            "Each visit (`loadtest/lib/seeker.js`): the board (`GET /v1/jobs`, 200 in the "
+            "basic view as the SPA asks), one "
             "application (`GET`), a third of the time its notes changed "
             "(`PATCH ...?updateMask=notes` with the etag just read), a quarter of the time "
             "the statistics, and 5 % of visits a resume analysis (`POST /v1/resumes:analyze`, "
