@@ -21,7 +21,8 @@ locals {
   envoy_admin       = "127.0.0.1:9901"
   metrics_namespace = "CareerVault"
 
-  # Every careervault_* metric of the services, and the Envoy stats docs/operations.md names.
+  # Every careervault_* metric of the services, and the Envoy stats docs/operations.md names
+  # (regular expressions, joined into one filter in the collector's configuration).
   collected_metrics = [
     "careervault_.*",
     "envoy_http_downstream_rq_xx",
@@ -36,7 +37,8 @@ locals {
     "envoy_cluster_membership_total",
     "envoy_cluster_health_check_failure",
     "envoy_cluster_outlier_detection_ejections_active",
-    "envoy_cluster_outlier_detection_ejections_enforced_total",
+    # the collector's Prometheus receiver may drop a counter's _total when it normalises names
+    "envoy_cluster_outlier_detection_ejections_enforced(_total)?",
     "envoy_http_local_rate_limit_rate_limited",
     "envoy_http_jwt_authn_denied",
   ]

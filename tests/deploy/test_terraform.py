@@ -1187,4 +1187,5 @@ def test_every_envoy_stat_the_collector_keeps_is_one_envoy_serves(
     text = httpx.get(stack.admin_url + "/stats/prometheus", timeout=10).text
     served = set(re.findall(r"^# TYPE (envoy_\w+) ", text, re.M))
     kept = [m for m in locals_of(TF)["collected_metrics"] if m.startswith("envoy_")]
-    assert kept and not set(kept) - served, sorted(set(kept) - served)
+    unserved = [m for m in kept if not any(re.fullmatch(m, name) for name in served)]
+    assert len(kept) >= 15 and not unserved, unserved
