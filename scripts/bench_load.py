@@ -458,12 +458,10 @@ def measure_mix(k6: K6, args: argparse.Namespace, results: Results, stack: Stack
 
 
 def telemetry_state() -> str:
-    """What the services record per RPC in this tree and this environment."""
-    text = (ROOT / "libs/src/careervault/runtime/interceptors.py").read_text()
-    metrics = "Prometheus metrics" if "metrics import" in text else "no metrics"
+    """What the services record per RPC in this environment."""
     otel = sorted(k for k in os.environ if k.startswith("OTEL_"))
     tracing = f"tracing set up by {', '.join(otel)}" if otel else "tracing off (no OTEL_*)"
-    return f"one JSON log line and {metrics} per RPC, {tracing}"
+    return f"one JSON log line and Prometheus metrics per RPC, {tracing}"
 
 
 def run(args: argparse.Namespace, seen_pids: list[int]) -> Results:

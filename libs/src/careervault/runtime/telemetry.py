@@ -98,10 +98,7 @@ def tracing_requested(env: Mapping[str, str] | None = None) -> bool:
         raise TelemetryConfigError(
             f"OTEL_TRACES_EXPORTER: only otlp (or none) is available, not {sorted(unknown)}"
         )
-    on = "otlp" in exporters or bool(
-        env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-        or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
-    )
+    on = "otlp" in exporters or bool(otel_env.traces_endpoint(env))
     if on:
         protocol = (
             env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
